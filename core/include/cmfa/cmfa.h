@@ -1,0 +1,375 @@
+/*
+ * libcmfa: Amazon Cognito user-pool MFA configuration client.
+ *
+ * Operations (AWS JSON 1.1, SigV4 service "cognito-idp"): GetUserPoolMfaConfig,
+ * SetUserPoolMfaConfig, ListUserPools, DescribeUserPool, and a generic call for any
+ * other cognito-idp operation.
+ *
+ * Conventions
+ *  - Fallible functions return cmfa_code (CMFA_OK is 0) or a pointer (NULL on failure) and
+ *    fill a caller-provided struct cmfa_error. The first error of an operation wins.
+ *  - Strings are copied when the library keeps them; no borrowed pointer is kept past a call.
+ *  - Memory returned to the caller is freed with the matching *_free function or cmfa_free().
+ *  - Secrets (secret access key, session token, Authorization header) never appear in any
+ *    error message or debug text.
+ */
+#ifndef CMFA_CMFA_H
+#define CMFA_CMFA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CMFA_BUILDING) && defined(__GNUC__)
+#define CMFA_API __attribute__((visibility("default")))
+#else
+#define CMFA_API
+#endif
+
+#define CMFA_VERSION "0.1.0"
+#define CMFA_VERSION_NUM 0x000100
+
+/* ------------------------------------------------------------------------------------------
+ * Result codes. Appended, never renumbered. Each has exactly one kind.
+ * ------------------------------------------------------------------------------------------ */
+typedef enum cmfa_code {
+    CMFA_OK = 0,
+    CMFA_E_NOMEM = 1,             /* internal: out of memory */
+    CMFA_E_BAD_ARGUMENT = 2,      /* usage: a NULL or malformed argument */
+    CMFA_E_UNKNOWN_OPERATION = 3, /* usage: operation name not known to the model */
+    CMFA_E_VALIDATION = 4,        /* validation: input violates the model; see violations */
+    CMFA_E_CONFIG = 5,            /* credentials: region/profile/endpoint configuration invalid */
+    CMFA_E_NO_CREDENTIALS = 6,    /* credentials: no provider in the chain had credentials */
+    CMFA_E_CREDENTIALS = 7,       /* credentials: a provider failed (process, container, IMDS) */
+    CMFA_E_TRANSPORT = 8,         /* transport: connection failed, reset, DNS ... */
+    CMFA_E_TIMEOUT = 9,           /* transport: connect or read timeout */
+    CMFA_E_TLS = 10,              /* transport: TLS handshake or certificate verification */
+    CMFA_E_TOO_LARGE = 11,        /* transport: response larger than max_response_bytes */
+    CMFA_E_BAD_RESPONSE = 12,     /* transport: response body is not what the protocol says */
+    CMFA_E_SERVICE = 13,          /* service: the service returned an error (see service_code) */
+    CMFA_E_INTERNAL = 14,         /* internal: a bug or an unexpected library failure */
+    CMFA_E_CANCELLED = 15         /* usage: the caller cancelled the operation */
+} cmfa_code;
+
+typedef enum cmfa_kind {
+    CMFA_KIND_NONE = 0,
+    CMFA_KIND_USAGE,
+    CMFA_KIND_VALIDATION,
+    CMFA_KIND_CREDENTIALS,
+    CMFA_KIND_TRANSPORT,
+    CMFA_KIND_SERVICE,
+    CMFA_KIND_INTERNAL
+} cmfa_kind;
+
+/* Static strings; never NULL. */
+CMFA_API const char *cmfa_strerror(cmfa_code code);  /* "validation failed" */
+CMFA_API const char *cmfa_code_name(cmfa_code code); /* "CMFA_E_VALIDATION" */
+CMFA_API cmfa_kind cmfa_code_kind(cmfa_code code);
+CMFA_API const char *cmfa_kind_name(cmfa_kind kind); /* "usage", "validation", ... */
+
+/* ------------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------------ */
+#define CMFA_ERROR_SIZE 512
+
+struct cmfa_violation {
+    char *path;          /* dotted path, e.g. "SmsMfaConfiguration.SmsConfiguration.SnsCallerArn" */
+    const char *rule;    /* static: "required", "type", "min_length", "max_length", "min", "max",
+                            "pattern", "enum", "unknown", "utf8" */
+    char *message;       /* readable sentence naming the path and the rule */
+};
+
+struct cmfa_error {
+    cmfa_code code;
+    char message[CMFA_ERROR_SIZE];   /* one readable line, never contains secrets */
+    char service_code[128];          /* AWS error code ("ResourceNotFoundException"), or "" */
+    char request_id[128];            /* x-amzn-RequestId, or "" */
+    long status;                     /* HTTP status of the last response, or 0 */
+    int retryable;                   /* the last failure was of a retryable sort */
+    int attempts;                    /* attempts made (0 when nothing was sent) */
+    struct cmfa_violation *violations; /* CMFA_E_VALIDATION: all violations found */
+    size_t nviolations;
+};
+
+CMFA_API void cmfa_error_init(struct cmfa_error *err);
+/* Frees the violations and resets the record to the state of cmfa_error_init. */
+CMFA_API void cmfa_error_cleanup(struct cmfa_error *err);
+CMFA_API cmfa_kind cmfa_error_kind(const struct cmfa_error *err);
+/* Whether name is one of the error codes documented for these operations (or a common AWS
+ * code such as ThrottlingException); the mapping by name for callers that switch on codes. */
+CMFA_API int cmfa_service_error_known(const char *name);
+
+/* ------------------------------------------------------------------------------------------
+ * Memory. Every heap block of the library goes through these.
+ * ------------------------------------------------------------------------------------------ */
+CMFA_API void *cmfa_malloc(size_t size);
+CMFA_API void *cmfa_realloc(void *ptr, size_t size);
+CMFA_API void cmfa_free(void *ptr);
+
+/* Process-wide set-up of the libraries used underneath (libcurl, cJSON hooks, regexes).
+ * cmfa_client_new calls cmfa_global_init itself; call cmfa_global_cleanup once at exit if
+ * you want every byte returned (valgrind). Not thread-safe against concurrent clients. */
+CMFA_API cmfa_code cmfa_global_init(void);
+CMFA_API void cmfa_global_cleanup(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Values: a JSON-like tree, shaped exactly as the AWS API (PascalCase keys).
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_value;
+
+typedef enum cmfa_type {
+    CMFA_TYPE_INVALID = 0,
+    CMFA_TYPE_NULL,
+    CMFA_TYPE_BOOL,
+    CMFA_TYPE_NUMBER,
+    CMFA_TYPE_STRING,
+    CMFA_TYPE_OBJECT,
+    CMFA_TYPE_ARRAY
+} cmfa_type;
+
+CMFA_API struct cmfa_value *cmfa_value_new_object(void);
+CMFA_API struct cmfa_value *cmfa_value_new_array(void);
+CMFA_API struct cmfa_value *cmfa_value_new_string(const char *s, size_t len);
+CMFA_API struct cmfa_value *cmfa_value_new_number(double n);
+CMFA_API struct cmfa_value *cmfa_value_new_bool(int b);
+CMFA_API struct cmfa_value *cmfa_value_new_null(void);
+CMFA_API void cmfa_value_free(struct cmfa_value *v);
+/* Deep copy; NULL when out of memory. */
+CMFA_API struct cmfa_value *cmfa_value_copy(const struct cmfa_value *v);
+
+/* Adds or replaces obj[key]; takes ownership of member, also on failure (it is freed). */
+CMFA_API cmfa_code cmfa_value_set(struct cmfa_value *obj, const char *key, struct cmfa_value *member);
+/* Appends to an array; takes ownership of member, also on failure. */
+CMFA_API cmfa_code cmfa_value_append(struct cmfa_value *arr, struct cmfa_value *member);
+
+CMFA_API cmfa_type cmfa_value_type(const struct cmfa_value *v);
+/* Member of an object, NULL when absent or v is not an object. */
+CMFA_API const struct cmfa_value *cmfa_value_get(const struct cmfa_value *obj, const char *key);
+/* Member by dotted path ("SoftwareTokenMfaConfiguration.Enabled", "UserPools.0.Id"). */
+CMFA_API const struct cmfa_value *cmfa_value_path(const struct cmfa_value *v, const char *path);
+/* Number of members of an object or elements of an array; 0 otherwise. */
+CMFA_API size_t cmfa_value_count(const struct cmfa_value *v);
+/* The i-th member or element; *key (may be NULL) receives the member name for objects. */
+CMFA_API const struct cmfa_value *cmfa_value_at(const struct cmfa_value *v, size_t i, const char **key);
+/* Scalars. The string pointer is valid as long as the value lives. */
+CMFA_API const char *cmfa_value_string(const struct cmfa_value *v, size_t *len);
+CMFA_API double cmfa_value_number(const struct cmfa_value *v);
+CMFA_API int cmfa_value_bool(const struct cmfa_value *v);
+
+/* JSON text in and out. cmfa_value_to_json: caller frees with cmfa_free(). */
+CMFA_API struct cmfa_value *cmfa_value_parse(const char *json, size_t len, struct cmfa_error *err);
+CMFA_API char *cmfa_value_to_json(const struct cmfa_value *v, int pretty, size_t *len);
+
+/* ------------------------------------------------------------------------------------------
+ * Model: a read-only description of every shape used by the supported operations.
+ * ------------------------------------------------------------------------------------------ */
+typedef enum cmfa_shape_type {
+    CMFA_SHAPE_STRUCTURE = 1,
+    CMFA_SHAPE_LIST,
+    CMFA_SHAPE_MAP,
+    CMFA_SHAPE_STRING,
+    CMFA_SHAPE_INTEGER,
+    CMFA_SHAPE_LONG,
+    CMFA_SHAPE_BOOLEAN,
+    CMFA_SHAPE_TIMESTAMP,
+    CMFA_SHAPE_DOUBLE
+} cmfa_shape_type;
+
+struct cmfa_shape;
+
+struct cmfa_member {
+    const char *name;              /* PascalCase wire name */
+    const struct cmfa_shape *shape;
+    int required;
+};
+
+struct cmfa_shape {
+    const char *name;              /* model shape name, e.g. "SmsVerificationMessageType" */
+    cmfa_shape_type type;
+    /* structure */
+    const struct cmfa_member *members;
+    size_t nmembers;
+    /* list element / map value */
+    const struct cmfa_shape *element;
+    /* string length in characters, list length, or integer range */
+    int has_min, has_max;
+    long long min, max;
+    /* strings */
+    const char *pattern;           /* AWS regex, applied as a full match; NULL if none */
+    const char *const *enums;      /* NULL-terminated; NULL if not an enum */
+    int sensitive;                 /* value is redacted in debug output */
+};
+
+struct cmfa_operation {
+    const char *name;              /* "SetUserPoolMfaConfig" */
+    const struct cmfa_shape *input;
+    const struct cmfa_shape *output;
+    const char *const *errors;     /* NULL-terminated list of documented error codes */
+};
+
+/* NULL when unknown. */
+CMFA_API const struct cmfa_operation *cmfa_model_operation(const char *name);
+CMFA_API const struct cmfa_shape *cmfa_model_shape(const char *name);
+/* The i-th modelled operation, NULL past the end. */
+CMFA_API const struct cmfa_operation *cmfa_model_operation_at(size_t i);
+CMFA_API const char *cmfa_shape_type_name(cmfa_shape_type t); /* "structure", "string", ... */
+
+/* Validates input against operation's input shape. Reports ALL violations in err
+ * (code CMFA_E_VALIDATION). No I/O. */
+CMFA_API cmfa_code cmfa_validate(const char *operation, const struct cmfa_value *input,
+                                 struct cmfa_error *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Client
+ * ------------------------------------------------------------------------------------------ */
+
+/* Debug hook: receives request/response text with secrets redacted. */
+typedef void (*cmfa_debug_fn)(void *userdata, const char *text, size_t len);
+
+/* Plain option record; zero-initialise it, set what you need. Missing values are resolved the
+ * way the AWS SDKs do (environment, shared config and credentials files, providers). */
+struct cmfa_client_options {
+    const char *region;
+    const char *profile;
+    const char *endpoint_url;
+    const char *access_key_id;      /* explicit credentials: all three copied */
+    const char *secret_access_key;
+    const char *session_token;
+    long connect_timeout_ms;        /* 0: default 10000 */
+    long read_timeout_ms;           /* 0: default 60000 (no byte received for this long) */
+    int max_attempts;               /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3 */
+    int insecure;                   /* 1: do NOT verify TLS certificates (default: verify) */
+    const char *ca_file;            /* CA bundle; else AWS_CA_BUNDLE, the profile's ca_bundle */
+    size_t max_response_bytes;      /* 0: default 16 MiB */
+    const char *user_agent_suffix;  /* appended to "cognito-mfa/<version>" */
+    cmfa_debug_fn debug;
+    void *debug_userdata;
+    unsigned long retry_seed;       /* 0: seeded from time; non-zero: deterministic jitter */
+};
+
+struct cmfa_client;
+
+CMFA_API struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,
+                                             struct cmfa_error *err);
+CMFA_API void cmfa_client_free(struct cmfa_client *client);
+
+/* Resolved settings, valid until cmfa_client_free. */
+CMFA_API const char *cmfa_client_region(const struct cmfa_client *client);
+CMFA_API const char *cmfa_client_endpoint(const struct cmfa_client *client);
+CMFA_API int cmfa_client_max_attempts(const struct cmfa_client *client);
+/* Where the credentials come from ("explicit", "environment", "shared-credentials-file",
+ * "config-file", "process", "container", "imds"), resolving them if needed; NULL on failure. */
+CMFA_API const char *cmfa_client_credentials_source(struct cmfa_client *client,
+                                                    struct cmfa_error *err);
+
+/* Calls an operation: validates (modelled operations), signs, sends over libcurl with
+ * retries, parses. *output receives the response (caller frees with cmfa_value_free). */
+CMFA_API cmfa_code cmfa_call(struct cmfa_client *client, const char *operation,
+                             const struct cmfa_value *input, struct cmfa_value **output,
+                             struct cmfa_error *err);
+/* Generic call: JSON body in, JSON body out (caller frees *out_json with cmfa_free).
+ * Works for any cognito-idp operation; modelled ones are validated as well. */
+CMFA_API cmfa_code cmfa_call_json(struct cmfa_client *client, const char *operation,
+                                  const char *json, size_t json_len,
+                                  char **out_json, size_t *out_len, struct cmfa_error *err);
+
+/* Convenience wrappers. */
+CMFA_API cmfa_code cmfa_get_user_pool_mfa_config(struct cmfa_client *client,
+                                                 const char *user_pool_id,
+                                                 struct cmfa_value **output,
+                                                 struct cmfa_error *err);
+CMFA_API cmfa_code cmfa_set_user_pool_mfa_config(struct cmfa_client *client,
+                                                 const struct cmfa_value *input,
+                                                 struct cmfa_value **output,
+                                                 struct cmfa_error *err);
+CMFA_API cmfa_code cmfa_list_user_pools(struct cmfa_client *client, int max_results,
+                                        const char *next_token, struct cmfa_value **output,
+                                        struct cmfa_error *err);
+CMFA_API cmfa_code cmfa_describe_user_pool(struct cmfa_client *client,
+                                           const char *user_pool_id,
+                                           struct cmfa_value **output,
+                                           struct cmfa_error *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Prepared requests, for transports other than the built-in libcurl one.
+ *
+ * Loop:   cmfa_retry_init(client, &r);
+ *         for (;;) {
+ *             req = cmfa_prepare(client, op, input, &err);          (signs with current time)
+ *             send req yourself -> status, headers, body            (or a transport failure)
+ *             rc  = cmfa_parse_response(client, op, &resp, &out, &err)
+ *                   or cmfa_transport_failed(&err, CMFA_E_TRANSPORT, "reset")
+ *             if (rc == CMFA_OK) { cmfa_retry_success(client, &r); break; }
+ *             if (!cmfa_retry_next(client, &r, &err, &delay_ms)) break;   (err is final)
+ *             sleep delay_ms;
+ *         }
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_header {
+    const char *name;
+    const char *value;
+};
+
+struct cmfa_request {
+    const char *method;                /* "POST" */
+    const char *url;                   /* full URL */
+    const char *host;                  /* host[:port] as sent in the Host header */
+    const struct cmfa_header *headers; /* includes Host, Content-Type, X-Amz-*, Authorization */
+    size_t nheaders;
+    const char *body;
+    size_t body_len;
+};
+
+struct cmfa_response {
+    long status;
+    const struct cmfa_header *headers; /* names compared case-insensitively */
+    size_t nheaders;
+    const char *body;
+    size_t body_len;
+};
+
+/* Validated, signed request; caller frees with cmfa_request_free. input may be NULL ({}). */
+CMFA_API struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operation,
+                                           const struct cmfa_value *input,
+                                           struct cmfa_error *err);
+/* Same from a JSON body (the generic call). */
+CMFA_API struct cmfa_request *cmfa_prepare_json(struct cmfa_client *client,
+                                                const char *operation, const char *json,
+                                                size_t json_len, struct cmfa_error *err);
+CMFA_API void cmfa_request_free(struct cmfa_request *req);
+/* The request as debug text (Authorization and X-Amz-Security-Token redacted); cmfa_free. */
+CMFA_API char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len);
+
+/* Parses a raw response. 2xx: *output gets the decoded body (may be NULL to skip decoding).
+ * Otherwise err is filled from the AWS error (code, message, request id, status, retryable). */
+CMFA_API cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
+                                       const struct cmfa_response *resp,
+                                       struct cmfa_value **output, struct cmfa_error *err);
+/* Records a transport failure (connect refused, reset, timeout) in err for the retry loop. */
+CMFA_API cmfa_code cmfa_transport_failed(struct cmfa_error *err, cmfa_code code,
+                                         const char *message);
+
+/* ------------------------------------------------------------------------------------------
+ * Retries: AWS "standard" mode as a state machine every transport loop uses.
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_retry {                    /* plain record, caller-owned, one per operation */
+    int attempt;                       /* attempts made so far */
+    int max_attempts;
+    unsigned int last_cost;            /* quota tokens taken for the last retry */
+};
+
+CMFA_API void cmfa_retry_init(struct cmfa_client *client, struct cmfa_retry *r);
+/* After a failed attempt (err filled): returns 1 and the backoff in *delay_ms when the
+ * attempt should be retried; 0 when err is final. Always updates err->attempts and
+ * err->retryable. */
+CMFA_API int cmfa_retry_next(struct cmfa_client *client, struct cmfa_retry *r,
+                             struct cmfa_error *err, long *delay_ms);
+/* After a successful attempt: refunds the retry quota. */
+CMFA_API void cmfa_retry_success(struct cmfa_client *client, struct cmfa_retry *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CMFA_CMFA_H */
