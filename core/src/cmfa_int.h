@@ -56,7 +56,8 @@ cmfa_code cmfa__buf_addhex(struct cmfa__buf *b, const unsigned char *bytes, size
  * Returns code so callers can `return cmfa__fail(err, CMFA_E_..., "...")`. err may be NULL. */
 cmfa_code cmfa__fail(struct cmfa_error *err, cmfa_code code, const char *fmt, ...)
     CMFA__PRINTF(3, 4);
-cmfa_code cmfa__vfail(struct cmfa_error *err, cmfa_code code, const char *fmt, va_list ap);
+cmfa_code cmfa__vfail(struct cmfa_error *err, cmfa_code code, const char *fmt, va_list ap)
+    CMFA__PRINTF(3, 0);
 /* Appends a violation (path and message copied). Sets err->code to CMFA_E_VALIDATION.
  * Returns CMFA_OK or CMFA_E_NOMEM. */
 cmfa_code cmfa__add_violation(struct cmfa_error *err, const char *path, const char *rule,

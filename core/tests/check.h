@@ -62,14 +62,14 @@ static int check_count;
         fputc('\n', stdout);                                                         \
     } while (0)
 
-static int check_done(const char *name)
+static inline int check_done(const char *name)
 {
     printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
     return check_failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* Reads a whole file into a NUL-terminated heap string (free()); NULL if missing. */
-static char *check_read_file(const char *path, size_t *len)
+static inline char *check_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *data;
