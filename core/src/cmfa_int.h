@@ -189,8 +189,8 @@ struct cmfa__config {
 cmfa_code cmfa__config_resolve(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
                                struct cmfa_error *err);
 void cmfa__config_cleanup(struct cmfa__config *cfg);
-/* Profile value: config file "[profile NAME]" (or "[default]"), then credentials "[NAME]"
- * when from_credentials_file. NULL if absent. */
+/* Profile value: config file "[profile NAME]" (or "[default]"), then the credentials file's
+ * "[NAME]". NULL if absent. */
 const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key);
 
 /* ---------------------------------------------------------------- credentials.c */
@@ -216,6 +216,10 @@ void cmfa__cred_chain_free(struct cmfa__cred_chain *chain);
 cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
                                const struct cmfa__credentials **out, struct cmfa_error *err);
 void cmfa__credentials_cleanup(struct cmfa__credentials *c);
+/* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
+ * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
+ * base. */
+const char *cmfa__cred_test_container_base(const char *base);
 
 /* ---------------------------------------------------------------- errors.c
  * AWS JSON 1.1 error responses. */
@@ -291,7 +295,29 @@ void cmfa__http_response_init(struct cmfa__http_response *r, size_t max_body);
 void cmfa__http_response_cleanup(struct cmfa__http_response *r);
 cmfa_code cmfa__transport_send(struct cmfa_client *client, const struct cmfa_request *req,
                                struct cmfa__http_response *out, struct cmfa_error *err);
+
+/* One libcurl transfer, shared by the single-call path and cmfa_call_many (multi interface):
+ * setup configures an easy handle (CURL *) for req; finish (after the transfer ended with
+ * curl_code) fills out->resp or maps the failure into err, and releases the header list. */
+struct cmfa__xfer {
+    struct cmfa__http_response *out;
+    void *headers;            /* struct curl_slist * */
+    long read_timeout_ms;
+    long long last_activity_ms;
+    long long last_dl, last_ul;
+    int too_large;
+    int read_timed_out;
+    cmfa_code header_rc;
+    char errbuf[256];         /* CURL_ERROR_SIZE */
+};
+cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *curl, const struct cmfa_request *req,
+                           struct cmfa__xfer *x, struct cmfa__http_response *out,
+                           struct cmfa_error *err);
+cmfa_code cmfa__xfer_finish(struct cmfa_client *client, void *curl, int curl_code,
+                            struct cmfa__xfer *x, struct cmfa_error *err);
 void cmfa__transport_cleanup(struct cmfa_client *client);
+/* Hands the request (redacted) to the client's debug hook, if any. */
+void cmfa__debug_request(struct cmfa_client *client, const struct cmfa_request *req, int attempt);
 
 /* Redacts secrets from free text: Authorization values, X-Amz-Security-Token, the given secrets.
  * Used for all debug output. */
