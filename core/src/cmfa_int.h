@@ -89,7 +89,7 @@ const struct cmfa_member *cmfa__shape_member(const struct cmfa_shape *s, const c
 cmfa_code cmfa__regex_global_init(void);
 void cmfa__regex_global_cleanup(void);
 /* Full-match test of a UTF-8 string against a model pattern: 1 match, 0 no match,
- * -1 on error (invalid UTF-8 or regex failure; err filled when non-NULL). */
+ * -1 on error (invalid UTF-8 or regex failure). */
 int cmfa__regex_full_match(const char *pattern, const char *s, size_t len);
 /* Number of Unicode code points in s, or (size_t)-1 if s is not valid UTF-8. */
 size_t cmfa__utf8_length(const char *s, size_t len);
