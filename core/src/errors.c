@@ -16,6 +16,7 @@
  * Everything copied from the response is capped to its field and cleaned: runs of control
  * characters (C0, DEL and C1) become one space, invalid UTF-8 bytes become '?', and truncation
  * never splits a UTF-8 sequence. */
+#define _GNU_SOURCE /* memmem */
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
@@ -326,12 +327,35 @@ static void describe_body(char *buf, size_t size, long status, enum body_kind ki
     }
 }
 
+/* Text of the first <name>...</name> element of an XML error body (the query-protocol
+ * ErrorResponse that AWS front ends such as STS, and moto's signature check, answer with). */
+static const char *xml_element(const char *body, size_t len, const char *name, size_t *n)
+{
+    char open[32], close[32];
+    const char *start, *end;
+
+    snprintf(open, sizeof(open), "<%s>", name);
+    snprintf(close, sizeof(close), "</%s>", name);
+    if (!body || !len)
+        return NULL;
+    start = memmem(body, len, open, strlen(open));
+    if (!start)
+        return NULL;
+    start += strlen(open);
+    end = memmem(start, len - (size_t)(start - body), close, strlen(close));
+    if (!end || end == start)
+        return NULL;
+    *n = (size_t)(end - start);
+    return start;
+}
+
 static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const char *code,
                  size_t code_len, long status, const cJSON *msg_obj, enum body_kind kind,
                  const char *body, size_t body_len)
 {
     char described[256];
     const char *msg;
+    size_t msg_len = 0;
 
     err->code = CMFA_E_SERVICE;
     err->status = status;
@@ -348,11 +372,16 @@ static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const
         if (msg && !msg[0])
             msg = NULL;
     }
+    if (msg)
+        msg_len = strlen(msg);
+    else if (kind != BODY_OBJECT)
+        msg = xml_element(body, body_len, "Message", &msg_len);
     if (!msg) {
         describe_body(described, sizeof(described), status, kind, body, body_len);
         msg = described;
+        msg_len = strlen(msg);
     }
-    compose_message(err, msg, strlen(msg));
+    compose_message(err, msg, msg_len);
     err->retryable = cmfa__retry_is_retryable(err);
 }
 
@@ -387,6 +416,7 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
     enum body_kind kind;
     cJSON *root = NULL;
     const char *code;
+    size_t code_len;
 
     if (!err)
         return resp ? CMFA_E_SERVICE : CMFA_E_BAD_ARGUMENT;
@@ -395,7 +425,10 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "no response to parse");
     kind = parse_body(resp->body, resp->body_len, &root);
     code = pick_code(resp, kind == BODY_OBJECT ? root : NULL);
-    fill(err, resp, code, code ? strlen(code) : 0, resp->status,
+    code_len = code ? strlen(code) : 0;
+    if (!code && kind != BODY_OBJECT)
+        code = xml_element(resp->body, resp->body_len, "Code", &code_len);
+    fill(err, resp, code, code_len, resp->status,
          kind == BODY_OBJECT ? root : NULL, kind, resp->body, resp->body_len);
     cJSON_Delete(root);
     return CMFA_E_SERVICE;

@@ -301,6 +301,33 @@ static void test_moto(void)
     CHECK_INT(err.retryable, 1);
 }
 
+/* Query-protocol XML error bodies (moto's signature check, STS-style front ends). */
+static void test_xml_error_body(void)
+{
+    static const char *const hdr[] = {"Content-Type", "text/xml", "x-amzn-requestid", "rid-1",
+                                      NULL};
+    struct cmfa_error err;
+
+    parse(&err, 403, hdr,
+          "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error>"
+          "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does "
+          "not match the signature you provided.</Message></Error></Errors></ErrorResponse>");
+    CHECK_STR(err.service_code, "SignatureDoesNotMatch");
+    CHECK_STR(err.message, "SignatureDoesNotMatch: The request signature we calculated does not "
+                           "match the signature you provided. (HTTP 403, request id rid-1)");
+    CHECK_INT(err.retryable, 0);
+
+    /* the header still wins over the XML code; an empty element is no code */
+    static const char *const hdr2[] = {"X-Amzn-ErrorType", "InvalidClientTokenId", NULL};
+    parse(&err, 403, hdr2, "<Error><Code>Other</Code></Error>");
+    CHECK_STR(err.service_code, "InvalidClientTokenId");
+    parse(&err, 403, NULL, "<Error><Code></Code></Error>");
+    CHECK_STR(err.service_code, "HttpStatus403");
+    parse(&err, 403, NULL, "<Error><Code>Unclosed");
+    CHECK_STR(err.service_code, "HttpStatus403");
+    cmfa_error_cleanup(&err);
+}
+
 static void test_cognito_local(void)
 {
     static const char *const hdr[] = {"Content-Type", "application/json; charset=utf-8", NULL};
@@ -819,6 +846,7 @@ int main(void)
     test_smithy_other_errors();
     test_real_cognito();
     test_moto();
+    test_xml_error_body();
     test_cognito_local();
     test_header_code_body_message();
     test_precedence();
