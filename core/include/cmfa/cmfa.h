@@ -293,6 +293,22 @@ CMFA_API cmfa_code cmfa_describe_user_pool(struct cmfa_client *client,
                                            struct cmfa_error *err);
 
 /* ------------------------------------------------------------------------------------------
+ * Many calls at once (libcurl multi interface): same validation, signing, retries and error
+ * mapping as cmfa_call, with up to `concurrency` requests in flight.
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_batch_item {
+    const struct cmfa_value *input;   /* set by the caller (NULL: {}) */
+    struct cmfa_value *output;        /* filled on success; caller frees (cmfa_value_free) */
+    struct cmfa_error err;            /* initialised here; caller cleans (cmfa_error_cleanup) */
+};
+
+/* Runs operation once per item. Returns CMFA_OK when the batch ran (each item's err.code says
+ * how its call went); a failure only for the batch itself (bad arguments, out of memory). */
+CMFA_API cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
+                                  struct cmfa_batch_item *items, size_t nitems, int concurrency,
+                                  struct cmfa_error *err);
+
+/* ------------------------------------------------------------------------------------------
  * Prepared requests, for transports other than the built-in libcurl one.
  *
  * Loop:   cmfa_retry_init(client, &r);
@@ -329,7 +345,8 @@ struct cmfa_response {
     size_t body_len;
 };
 
-/* Validated, signed request; caller frees with cmfa_request_free. input may be NULL ({}). */
+/* Validated, signed request; caller frees with cmfa_request_free. input may be NULL ({}).
+ * Starts a new attempt: a previous attempt's error in err is cleared, err->attempts kept. */
 CMFA_API struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operation,
                                            const struct cmfa_value *input,
                                            struct cmfa_error *err);

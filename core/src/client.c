@@ -1,0 +1,405 @@
+/* Client: resolved configuration, credentials chain, signing-key cache, retry quota, and the
+ * libcurl call loop that ties prepare -> send -> parse -> retry together. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "cmfa_int.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_READ_TIMEOUT_MS 60000L
+#define DEFAULT_MAX_RESPONSE_BYTES ((size_t)16 * 1024 * 1024)
+
+static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+static int global_ready;
+
+cmfa_code cmfa_global_init(void)
+{
+    cmfa_code rc = CMFA_OK;
+
+    pthread_mutex_lock(&global_lock);
+    if (!global_ready) {
+        cmfa__value_global_init();
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            rc = CMFA_E_INTERNAL;
+        else if ((rc = cmfa__regex_global_init()) != CMFA_OK)
+            curl_global_cleanup();
+        else
+            global_ready = 1;
+    }
+    pthread_mutex_unlock(&global_lock);
+    return rc;
+}
+
+void cmfa_global_cleanup(void)
+{
+    pthread_mutex_lock(&global_lock);
+    if (global_ready) {
+        cmfa__regex_global_cleanup();
+        curl_global_cleanup();
+        global_ready = 0;
+    }
+    pthread_mutex_unlock(&global_lock);
+}
+
+static time_t wall_clock(void)
+{
+    return time(NULL);
+}
+
+/* Splits the endpoint URL into the Host header value and the path to sign. */
+static cmfa_code parse_endpoint(struct cmfa_client *c, struct cmfa_error *err)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *path = NULL;
+    struct cmfa__buf hb;
+    cmfa_code rc = CMFA_OK;
+
+    cmfa__buf_init(&hb, 1024);
+    if (!u)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    if (curl_url_set(u, CURLUPART_URL, c->cfg.endpoint_url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = cmfa__fail(err, CMFA_E_CONFIG, "endpoint_url '%.200s' is not a valid URL",
+                        c->cfg.endpoint_url);
+        goto cleanup;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0);   /* only when written in the URL */
+    curl_url_get(u, CURLUPART_PATH, &path, 0);
+    rc = cmfa__buf_addstr(&hb, host);
+    if (rc == CMFA_OK && port)
+        rc = cmfa__buf_printf(&hb, ":%s", port);
+    if (rc == CMFA_OK) {
+        c->host = cmfa__buf_take(&hb, NULL);
+        c->path = cmfa__strdup(path && path[0] ? path : "/");
+        if (!c->host || !c->path)
+            rc = CMFA_E_NOMEM;
+    }
+    if (rc != CMFA_OK)
+        cmfa__fail(err, rc, NULL);
+cleanup:
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    cmfa__buf_cleanup(&hb);
+    return rc;
+}
+
+struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,
+                                    struct cmfa_error *err)
+{
+    static const struct cmfa_client_options defaults;
+    struct cmfa_client *c;
+    struct cmfa__buf ua;
+    cmfa_code rc;
+
+    if (!opts)
+        opts = &defaults;
+    if (opts->connect_timeout_ms < 0 || opts->read_timeout_ms < 0) {
+        cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "timeouts must not be negative");
+        return NULL;
+    }
+    if (opts->max_attempts < 0) {
+        cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "max_attempts must be at least 1");
+        return NULL;
+    }
+    rc = cmfa_global_init();
+    if (rc != CMFA_OK) {
+        cmfa__fail(err, rc, "library initialisation failed");
+        return NULL;
+    }
+    c = cmfa_malloc(sizeof(*c));
+    if (!c) {
+        cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        return NULL;
+    }
+    memset(c, 0, sizeof(*c));
+    cmfa__buf_init(&ua, 1024);
+    c->now = wall_clock;
+    c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms
+                                                     : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->read_timeout_ms = opts->read_timeout_ms ? opts->read_timeout_ms
+                                               : DEFAULT_READ_TIMEOUT_MS;
+    c->max_response_bytes = opts->max_response_bytes ? opts->max_response_bytes
+                                                     : DEFAULT_MAX_RESPONSE_BYTES;
+    c->insecure = opts->insecure ? 1 : 0;
+    c->debug = opts->debug;
+    c->debug_userdata = opts->debug_userdata;
+    cmfa__retry_quota_init(&c->quota);
+    cmfa__rng_seed(&c->rng, opts->retry_seed ? (uint64_t)opts->retry_seed
+                                              : (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c);
+
+    rc = cmfa__config_resolve(opts, &c->cfg, err);
+    if (rc != CMFA_OK)
+        goto fail;
+    rc = parse_endpoint(c, err);
+    if (rc != CMFA_OK)
+        goto fail;
+    c->signing_region = cmfa__strdup(c->cfg.region ? c->cfg.region : "us-east-1");
+    rc = cmfa__buf_printf(&ua, "cognito-mfa/%s libcmfa/%s %s", CMFA_VERSION, CMFA_VERSION,
+                          curl_version());
+    if (rc == CMFA_OK && opts->user_agent_suffix && opts->user_agent_suffix[0])
+        rc = cmfa__buf_printf(&ua, " %s", opts->user_agent_suffix);
+    if (rc == CMFA_OK)
+        c->user_agent = cmfa__buf_take(&ua, NULL);
+    if (rc != CMFA_OK || !c->signing_region || !c->user_agent) {
+        rc = cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        goto fail;
+    }
+    c->creds = cmfa__cred_chain_new(opts, &c->cfg, err);
+    if (!c->creds)
+        goto fail;
+    cmfa__buf_cleanup(&ua);
+    return c;
+
+fail:
+    cmfa__buf_cleanup(&ua);
+    cmfa_client_free(c);
+    return NULL;
+}
+
+void cmfa_client_free(struct cmfa_client *c)
+{
+    if (!c)
+        return;
+    cmfa__transport_cleanup(c);
+    cmfa__cred_chain_free(c->creds);
+    cmfa__config_cleanup(&c->cfg);
+    cmfa_free(c->user_agent);
+    cmfa_free(c->host);
+    cmfa_free(c->path);
+    cmfa_free(c->signing_region);
+    memset(&c->sigcache, 0, sizeof(c->sigcache));
+    cmfa_free(c);
+}
+
+const char *cmfa_client_region(const struct cmfa_client *c)
+{
+    return c ? c->cfg.region : NULL;
+}
+
+const char *cmfa_client_endpoint(const struct cmfa_client *c)
+{
+    return c ? c->cfg.endpoint_url : NULL;
+}
+
+int cmfa_client_max_attempts(const struct cmfa_client *c)
+{
+    return c && c->cfg.max_attempts > 0 ? c->cfg.max_attempts : 3;
+}
+
+const char *cmfa_client_credentials_source(struct cmfa_client *c, struct cmfa_error *err)
+{
+    const struct cmfa__credentials *creds = NULL;
+
+    if (!c) {
+        cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
+        return NULL;
+    }
+    if (cmfa__cred_chain_get(c->creds, c->now(), &creds, err) != CMFA_OK)
+        return NULL;
+    return creds->source;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+void cmfa__debug_request(struct cmfa_client *c, const struct cmfa_request *req, int attempt)
+{
+    char head[64];
+    size_t len = 0;
+    char *text;
+
+    if (!c->debug)
+        return;
+    snprintf(head, sizeof(head), "attempt %d\n", attempt);
+    c->debug(c->debug_userdata, head, strlen(head));
+    text = cmfa_request_debug_text(req, &len);
+    if (text) {
+        c->debug(c->debug_userdata, text, len);
+        cmfa_free(text);
+    }
+}
+
+/* The call loop shared by cmfa_call and cmfa_call_json: exactly one of output / raw_out. */
+static cmfa_code run(struct cmfa_client *c, const char *operation,
+                     const struct cmfa_value *input, struct cmfa_value **output, char **raw_out,
+                     size_t *raw_len, struct cmfa_error *err)
+{
+    struct cmfa_error local;
+    struct cmfa_retry r;
+    cmfa_code rc;
+
+    if (!err) {
+        cmfa_error_init(&local);
+        rc = run(c, operation, input, output, raw_out, raw_len, &local);
+        cmfa_error_cleanup(&local);
+        return rc;
+    }
+    cmfa_retry_init(c, &r);
+    for (;;) {
+        struct cmfa__http_response hr;
+        struct cmfa_request *req;
+        long delay_ms = 0;
+
+        req = cmfa_prepare(c, operation, input, err);
+        if (!req)
+            return err->code ? err->code : CMFA_E_INTERNAL;
+        cmfa__debug_request(c, req, r.attempt + 1);
+        cmfa__http_response_init(&hr, c->max_response_bytes);
+        rc = cmfa__transport_send(c, req, &hr, err);
+        if (rc == CMFA_OK) {
+            rc = cmfa_parse_response(c, operation, &hr.resp, output, err);
+            if (rc == CMFA_OK && raw_out) {
+                *raw_out = hr.resp.body_len
+                               ? cmfa__strndup(hr.resp.body, hr.resp.body_len)
+                               : cmfa__strdup("{}");
+                if (raw_len)
+                    *raw_len = hr.resp.body_len ? hr.resp.body_len : 2;
+                if (!*raw_out)
+                    rc = cmfa__fail(err, CMFA_E_NOMEM, NULL);
+            }
+        }
+        cmfa__http_response_cleanup(&hr);
+        cmfa_request_free(req);
+        if (rc == CMFA_OK) {
+            cmfa_retry_success(c, &r);
+            err->attempts = r.attempt + 1;
+            return CMFA_OK;
+        }
+        if (rc == CMFA_E_NOMEM) {
+            err->attempts = r.attempt + 1;
+            return rc;
+        }
+        if (!cmfa_retry_next(c, &r, err, &delay_ms))
+            return rc;
+        if (c->debug) {
+            char line[CMFA_ERROR_SIZE + 64];
+            snprintf(line, sizeof(line), "retrying in %ld ms after: %s\n", delay_ms,
+                     err->message);
+            c->debug(c->debug_userdata, line, strlen(line));
+        }
+        sleep_ms(delay_ms);
+    }
+}
+
+cmfa_code cmfa_call(struct cmfa_client *c, const char *operation,
+                    const struct cmfa_value *input, struct cmfa_value **output,
+                    struct cmfa_error *err)
+{
+    if (!output)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "output pointer is NULL");
+    *output = NULL;
+    if (!c)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
+    return run(c, operation, input, output, NULL, NULL, err);
+}
+
+cmfa_code cmfa_call_json(struct cmfa_client *c, const char *operation, const char *json,
+                         size_t json_len, char **out_json, size_t *out_len,
+                         struct cmfa_error *err)
+{
+    struct cmfa_value *input;
+    cmfa_code rc;
+
+    if (!out_json)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "out_json pointer is NULL");
+    *out_json = NULL;
+    if (!c)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
+    if (!json || !json_len) {
+        json = "{}";
+        json_len = 2;
+    }
+    input = cmfa_value_parse(json, json_len, err);
+    if (!input)
+        return err ? err->code : CMFA_E_BAD_ARGUMENT;
+    if (cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
+        cmfa_value_free(input);
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "%s input must be a JSON object",
+                          operation ? operation : "operation");
+    }
+    rc = run(c, operation, input, NULL, out_json, out_len, err);
+    cmfa_value_free(input);
+    return rc;
+}
+
+/* Builds {"UserPoolId": id} for the two single-argument operations. */
+static cmfa_code call_with_pool_id(struct cmfa_client *c, const char *operation,
+                                   const char *user_pool_id, struct cmfa_value **output,
+                                   struct cmfa_error *err)
+{
+    struct cmfa_value *in;
+    cmfa_code rc;
+
+    if (output)
+        *output = NULL;
+    if (!user_pool_id)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "user_pool_id is NULL");
+    in = cmfa_value_new_object();
+    if (!in)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    rc = cmfa_value_set(in, "UserPoolId",
+                        cmfa_value_new_string(user_pool_id, strlen(user_pool_id)));
+    if (rc != CMFA_OK) {
+        cmfa_value_free(in);
+        return cmfa__fail(err, rc, NULL);
+    }
+    rc = cmfa_call(c, operation, in, output, err);
+    cmfa_value_free(in);
+    return rc;
+}
+
+cmfa_code cmfa_get_user_pool_mfa_config(struct cmfa_client *c, const char *user_pool_id,
+                                        struct cmfa_value **output, struct cmfa_error *err)
+{
+    return call_with_pool_id(c, "GetUserPoolMfaConfig", user_pool_id, output, err);
+}
+
+cmfa_code cmfa_describe_user_pool(struct cmfa_client *c, const char *user_pool_id,
+                                  struct cmfa_value **output, struct cmfa_error *err)
+{
+    return call_with_pool_id(c, "DescribeUserPool", user_pool_id, output, err);
+}
+
+cmfa_code cmfa_set_user_pool_mfa_config(struct cmfa_client *c, const struct cmfa_value *input,
+                                        struct cmfa_value **output, struct cmfa_error *err)
+{
+    return cmfa_call(c, "SetUserPoolMfaConfig", input, output, err);
+}
+
+cmfa_code cmfa_list_user_pools(struct cmfa_client *c, int max_results, const char *next_token,
+                               struct cmfa_value **output, struct cmfa_error *err)
+{
+    struct cmfa_value *in;
+    cmfa_code rc;
+
+    if (output)
+        *output = NULL;
+    in = cmfa_value_new_object();
+    if (!in)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    rc = cmfa_value_set(in, "MaxResults", cmfa_value_new_number(max_results));
+    if (rc == CMFA_OK && next_token)
+        rc = cmfa_value_set(in, "NextToken", cmfa_value_new_string(next_token,
+                                                                   strlen(next_token)));
+    if (rc != CMFA_OK) {
+        cmfa_value_free(in);
+        return cmfa__fail(err, rc, NULL);
+    }
+    rc = cmfa_call(c, "ListUserPools", in, output, err);
+    cmfa_value_free(in);
+    return rc;
+}
