@@ -12,6 +12,8 @@ KIND: moto           moto's server (python3 -m moto.server), signatures not chec
                      user and access key, every request must carry a valid SigV4 signature
       cognito-local  cognito-local from npm (COGNITO_LOCAL_BIN or .deps/node_modules)
       fault          tools/fault_server.py (scripted responses)
+      fault-tls      the same over HTTPS with a self-signed certificate for 127.0.0.1 made
+                     for the run (its path in CMFA_TEST_CA)
 
 Environment given to COMMAND: CMFA_TEST_ENDPOINT, CMFA_TEST_PEER, and for moto-auth
 CMFA_TEST_ACCESS_KEY_ID / CMFA_TEST_SECRET_ACCESS_KEY. Only processes this script started are
@@ -79,9 +81,20 @@ def start(kind):
     env = dict(os.environ)
     cwd = None
     info = {"peer": kind}
-    if kind == "fault":
-        proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_server.py"), "--port", "0"],
-                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+    if kind in ("fault", "fault-tls"):
+        cmd = [sys.executable, os.path.join(HERE, "fault_server.py"), "--port", "0"]
+        if kind == "fault-tls":
+            info["datadir"] = tempfile.mkdtemp(prefix="cmfa-tls-")
+            cert = os.path.join(info["datadir"], "cert.pem")
+            key = os.path.join(info["datadir"], "key.pem")
+            subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                   "-days", "1", "-subj", "/CN=127.0.0.1",
+                                   "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                                   "-keyout", key, "-out", cert],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cmd += ["--tls-cert", cert, "--tls-key", key]
+            info["ca"] = cert
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
         port = int(proc.stdout.readline())
     else:
         port = free_port()
@@ -100,7 +113,8 @@ def start(kind):
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
     wait_port(port, proc)
-    info["endpoint"] = "http://127.0.0.1:%d" % port
+    scheme = "https" if kind == "fault-tls" else "http"
+    info["endpoint"] = "%s://127.0.0.1:%d" % (scheme, port)
     info["port"] = port
     info["pid"] = proc.pid
     if kind == "moto-auth":
@@ -127,6 +141,8 @@ def peer_env(info):
     env = dict(os.environ)
     env["CMFA_TEST_ENDPOINT"] = info["endpoint"]
     env["CMFA_TEST_PEER"] = info["peer"]
+    if "ca" in info:
+        env["CMFA_TEST_CA"] = info["ca"]
     if "access_key_id" in info:
         env["CMFA_TEST_ACCESS_KEY_ID"] = info["access_key_id"]
         env["CMFA_TEST_SECRET_ACCESS_KEY"] = info["secret_access_key"]
