@@ -164,7 +164,8 @@ def main(argv):
         parent = os.getppid()
         info["supervisor_pid"] = os.getpid()
         print(json.dumps(info), flush=True)
-        while os.getppid() == parent and proc.poll() is None:
+        # the launcher is gone when we are re-parented (to init or a subreaper)
+        while os.getppid() == parent and parent != 1 and proc.poll() is None:
             time.sleep(0.5)
         return 0
     finally:

@@ -229,6 +229,7 @@ void cmfa__debug_request(struct cmfa_client *c, const struct cmfa_request *req, 
     text = cmfa_request_debug_text(req, &len);
     if (text) {
         c->debug(c->debug_userdata, text, len);
+        c->debug(c->debug_userdata, "\n", 1);
         cmfa_free(text);
     }
 }

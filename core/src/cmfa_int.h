@@ -216,6 +216,8 @@ void cmfa__cred_chain_free(struct cmfa__cred_chain *chain);
 cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
                                const struct cmfa__credentials **out, struct cmfa_error *err);
 void cmfa__credentials_cleanup(struct cmfa__credentials *c);
+/* The cached credentials, without resolving or refreshing anything; NULL if none yet. */
+const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain);
 /* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
  * base. */
@@ -323,6 +325,11 @@ void cmfa__debug_request(struct cmfa_client *client, const struct cmfa_request *
  * Used for all debug output. */
 cmfa_code cmfa__redact(const char *text, size_t len, const char *const *secrets,
                        struct cmfa__buf *out);
+/* The client's current secret key and session token (NULL-terminated list, up to 2 entries),
+ * for redaction of what a server sends back. */
+void cmfa__client_secrets(const struct cmfa_client *client, const char *secrets[3]);
+/* Replaces every occurrence of the client's secrets in a fixed, NUL-terminated field. */
+void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t size);
 
 /* Simple HTTP GET/PUT for credential providers (container, IMDS) via libcurl.
  * headers: "Name: value" strings, NULL-terminated. */

@@ -1198,6 +1198,11 @@ static int needs_refresh(const struct cmfa__credentials *c, time_t now)
     return c->expiration != 0 && c->expiration - now <= REFRESH_WINDOW_S;
 }
 
+const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain)
+{
+    return chain && chain->have ? &chain->current : NULL;
+}
+
 cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
                                const struct cmfa__credentials **out, struct cmfa_error *err)
 {

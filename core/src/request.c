@@ -244,6 +244,45 @@ struct cmfa_request *cmfa_prepare_json(struct cmfa_client *client, const char *o
     return req;
 }
 
+void cmfa__client_secrets(const struct cmfa_client *client, const char *secrets[3])
+{
+    const struct cmfa__credentials *c = client ? cmfa__cred_chain_peek(client->creds) : NULL;
+    size_t n = 0;
+
+    if (c && c->secret_access_key && c->secret_access_key[0])
+        secrets[n++] = c->secret_access_key;
+    if (c && c->session_token && c->session_token[0])
+        secrets[n++] = c->session_token;
+    secrets[n] = NULL;
+}
+
+void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t size)
+{
+    const char *secrets[3];
+    struct cmfa__buf out;
+
+    cmfa__client_secrets(client, secrets);
+    if (!secrets[0] || !field[0])
+        return;
+    cmfa__buf_init(&out, 0);
+    if (cmfa__redact(field, strlen(field), secrets, &out) == CMFA_OK && out.data)
+        cmfa__copy_field(field, size, out.data, out.len);
+    else
+        cmfa__copy_field(field, size, "[message withheld: it could not be checked for secrets]",
+                         55);
+    cmfa__buf_cleanup(&out);
+}
+
+/* A server may echo what it was sent: nothing secret leaves through an error record. */
+static void scrub_error(const struct cmfa_client *client, struct cmfa_error *err)
+{
+    if (!err)
+        return;
+    cmfa__scrub_field(client, err->message, sizeof(err->message));
+    cmfa__scrub_field(client, err->service_code, sizeof(err->service_code));
+    cmfa__scrub_field(client, err->request_id, sizeof(err->request_id));
+}
+
 cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
                               const struct cmfa_response *resp, struct cmfa_value **output,
                               struct cmfa_error *err)
@@ -257,8 +296,11 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
         *output = NULL;
     if (!client || !resp || !operation)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client, operation and response are required");
-    if (resp->status < 200 || resp->status > 299)
-        return cmfa__error_from_response(resp, err);
+    if (resp->status < 200 || resp->status > 299) {
+        rc = cmfa__error_from_response(resp, err);
+        scrub_error(client, err);
+        return rc;
+    }
     op = cmfa_model_operation(operation);
     v = cmfa__decode_response(op, resp->body, resp->body_len, err);
     if (!v) {
@@ -268,9 +310,12 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
             if (rid)
                 cmfa__copy_field(err->request_id, sizeof(err->request_id), rid, strlen(rid));
         }
+        scrub_error(client, err);
         return err ? err->code : CMFA_E_BAD_RESPONSE;
     }
     rc = cmfa__error_from_success_envelope(v, resp, err);
+    if (rc != CMFA_OK)
+        scrub_error(client, err);
     if (rc != CMFA_OK || !output)
         cmfa_value_free(v);
     else

@@ -171,7 +171,12 @@ static void debug_response(struct cmfa_client *client, const struct cmfa__http_r
     if (rc == CMFA_OK)
         rc = cmfa__buf_add(&raw, r->resp.body ? r->resp.body : "", r->resp.body_len);
     if (rc == CMFA_OK)
-        rc = cmfa__redact(raw.data, raw.len, NULL, &out);
+        rc = cmfa__buf_addc(&raw, '\n');
+    if (rc == CMFA_OK) {
+        const char *secrets[3];
+        cmfa__client_secrets(client, secrets);
+        rc = cmfa__redact(raw.data, raw.len, secrets, &out);
+    }
     if (rc == CMFA_OK)
         client->debug(client->debug_userdata, out.data, out.len);
     cmfa__buf_cleanup(&raw);

@@ -110,7 +110,10 @@ CMFA_API void cmfa_free(void *ptr);
 
 /* Process-wide set-up of the libraries used underneath (libcurl, cJSON hooks, regexes).
  * cmfa_client_new calls cmfa_global_init itself; call cmfa_global_cleanup once at exit if
- * you want every byte returned (valgrind). Not thread-safe against concurrent clients. */
+ * you want every byte returned (valgrind). Not reference-counted: call cleanup only when no
+ * client exists any more and nothing else in the process uses the library (a plugin that is
+ * unloaded and loaded again should stay loaded instead, as the Lua module does). Not
+ * thread-safe against concurrent clients. */
 CMFA_API cmfa_code cmfa_global_init(void);
 CMFA_API void cmfa_global_cleanup(void);
 

@@ -319,6 +319,36 @@ static void test_request_shape_and_keepalive(void)
     cmfa__buf_cleanup(&debug_text);
 }
 
+/* A server that echoes secrets back (in a message, a code, a request id) does not get them
+ * into errors or debug output. */
+static void test_echoed_secrets(void)
+{
+    struct cmfa_client *c = client_with(2000, 1, 0, 1);
+    struct cmfa_error err;
+    struct cmfa_value *out = NULL;
+    cmfa_code rc;
+
+    script("[{\"status\":400,\"headers\":{\"x-amzn-RequestId\":\"" TOKEN "\"},"
+           "\"body\":\"{\\\"__type\\\":\\\"NotAuthorizedException\\\","
+           "\\\"message\\\":\\\"bad token " TOKEN " for secret " SECRET "\\\"}\"}]");
+    cmfa__buf_reset(&debug_text);
+    cmfa_error_init(&err);
+    rc = cmfa_get_user_pool_mfa_config(c, "us-west-2_Fault1", &out, &err);
+    CHECK_INT(rc, CMFA_E_SERVICE);
+    CHECK_STR(err.service_code, "NotAuthorizedException");
+    CHECK_MSG(strstr(err.message, TOKEN) == NULL && strstr(err.message, SECRET) == NULL, "%s",
+              err.message);
+    CHECK(strstr(err.message, "[redacted]") != NULL);
+    CHECK(strstr(err.request_id, TOKEN) == NULL);
+    CHECK(debug_text.data && strstr(debug_text.data, TOKEN) == NULL);
+    CHECK(debug_text.data && strstr(debug_text.data, SECRET) == NULL);
+    /* request and response debug text are separate lines */
+    CHECK(debug_text.data && strstr(debug_text.data, "}HTTP") == NULL);
+    cmfa_error_cleanup(&err);
+    cmfa_client_free(c);
+    cmfa__buf_cleanup(&debug_text);
+}
+
 static void test_max_attempts_env(void)
 {
     struct cmfa_client *c;
@@ -434,6 +464,7 @@ int main(void)
     test_connection_refused();
     test_request_shape_and_keepalive();
     test_max_attempts_env();
+    test_echoed_secrets();
     test_call_many();
     cmfa_global_cleanup();
     return check_done("it_faults");
