@@ -1,0 +1,1219 @@
+/*
+ * cognito_mfa.core: the Lua C module over libcmfa. Arguments in, core call, results out.
+ *
+ * Memory discipline: every C resource a function holds while it calls into Lua (which may
+ * raise) lives in a "scratch" userdata created first, whose __gc releases it. So a Lua error
+ * raised half-way (bad argument deep in a table, out of memory) leaks nothing.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr */
+#endif
+#include <dlfcn.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <errno.h>
+
+#include <cmfa/cmfa.h>
+
+#include "compat.h"
+
+#define CLIENT_MT "cognito_mfa.client"
+#define OPERATION_MT "cognito_mfa.operation"
+#define SCRATCH_MT "cognito_mfa.scratch"
+#define ERROR_MT "cognito_mfa.error"
+#define ARRAY_MT_KEY "cognito_mfa.array_mt"
+#define MAX_DEPTH 64
+#define PATH_SIZE 512
+
+/* ------------------------------------------------------------------------------ scratch */
+
+struct scratch {
+    struct cmfa_value *in;
+    struct cmfa_value *out;
+    struct cmfa_error err;
+    char *text;                  /* JSON or debug text owned by the call */
+    char *debug;                 /* debug output collected during the call */
+    size_t debug_len;
+};
+
+static int scratch_gc(lua_State *L)
+{
+    struct scratch *s = luaL_checkudata(L, 1, SCRATCH_MT);
+
+    cmfa_value_free(s->in);
+    cmfa_value_free(s->out);
+    cmfa_error_cleanup(&s->err);
+    cmfa_free(s->text);
+    cmfa_free(s->debug);
+    s->in = s->out = NULL;
+    s->text = s->debug = NULL;
+    s->debug_len = 0;
+    return 0;
+}
+
+/* Pushes a new scratch; index returned. Released by scratch_release or by the GC. */
+static struct scratch *scratch_new(lua_State *L)
+{
+    struct scratch *s = cmfa_lua_newuserdata(L, sizeof(*s));
+
+    memset(s, 0, sizeof(*s));
+    cmfa_error_init(&s->err);
+    luaL_getmetatable(L, SCRATCH_MT);
+    lua_setmetatable(L, -2);
+    return s;
+}
+
+static void scratch_release(lua_State *L, int idx)
+{
+    if (idx < 0 && idx > LUA_REGISTRYINDEX)
+        idx = lua_gettop(L) + idx + 1;     /* absolute: the pushes below move the top */
+    lua_pushcfunction(L, scratch_gc);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 0);
+}
+
+/* ------------------------------------------------------------------ Lua -> value (model) */
+
+static const struct cmfa_shape *member_shape(const struct cmfa_shape *shape, const char *name)
+{
+    size_t i;
+
+    if (!shape || shape->type != CMFA_SHAPE_STRUCTURE)
+        return NULL;
+    for (i = 0; i < shape->nmembers; i++)
+        if (strcmp(shape->members[i].name, name) == 0)
+            return shape->members[i].shape;
+    return NULL;
+}
+
+static void path_push_key(char *path, size_t *len, const char *key)
+{
+    snprintf(path + *len, PATH_SIZE - *len, "%s%s", *len ? "." : "", key);
+    *len = strlen(path);
+}
+
+static void path_push_index(char *path, size_t *len, size_t index)
+{
+    snprintf(path + *len, PATH_SIZE - *len, "[%zu]", index);
+    *len = strlen(path);
+}
+
+/* A table is an array when its metatable is the array marker, or when it is a non-empty
+ * sequence 1..n; an empty plain table is an object unless the model says list. */
+static int table_is_array(lua_State *L, int idx, const struct cmfa_shape *shape, size_t *n)
+{
+    size_t count = 0;
+    int only_seq = 1;
+
+    *n = cmfa_lua_rawlen(L, idx);
+    if (lua_getmetatable(L, idx)) {
+        lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+        int marked = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (marked)
+            return 1;
+    }
+    if (shape && shape->type == CMFA_SHAPE_LIST)
+        return 1;
+    if (shape && (shape->type == CMFA_SHAPE_STRUCTURE || shape->type == CMFA_SHAPE_MAP))
+        return 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        count++;
+        if (lua_type(L, -2) != LUA_TNUMBER)
+            only_seq = 0;
+        lua_pop(L, 1);
+    }
+    return count > 0 && only_seq && count == *n;
+}
+
+static void fill(lua_State *L, int idx, const struct cmfa_shape *shape, struct cmfa_value *dst,
+                 char *path, size_t plen, int depth);
+
+/* Converts the Lua value at idx and attaches it to parent (as key, or appended when key is
+ * NULL). Containers are attached before they are filled, so everything built so far is always
+ * reachable from the scratch root and freed if a Lua error is raised. */
+static void convert_into(lua_State *L, int idx, const struct cmfa_shape *shape,
+                         struct cmfa_value *parent, const char *key, char *path, size_t plen,
+                         int depth)
+{
+    struct cmfa_value *v = NULL;
+    int is_array = 0;
+    size_t n = 0;
+    cmfa_code rc;
+
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+        v = cmfa_value_new_bool(lua_toboolean(L, idx));
+        break;
+    case LUA_TNUMBER:
+        v = cmfa_value_new_number(lua_tonumber(L, idx));
+        break;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        v = cmfa_value_new_string(s, len);
+        break;
+    }
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) {
+            v = cmfa_value_new_null();
+            break;
+        }
+        /* fall through */
+    case LUA_TTABLE:
+        if (lua_type(L, idx) == LUA_TTABLE) {
+            is_array = table_is_array(L, idx, shape, &n);
+            v = is_array ? cmfa_value_new_array() : cmfa_value_new_object();
+            break;
+        }
+        /* fall through */
+    default:
+        luaL_error(L, "%s: a %s cannot be sent (use tables, strings, numbers, booleans or "
+                      "cognito_mfa.NULL)", path[0] ? path : "value", luaL_typename(L, idx));
+        return;
+    }
+    if (!v) {
+        luaL_error(L, "not enough memory");
+        return;
+    }
+    rc = key ? cmfa_value_set(parent, key, v) : cmfa_value_append(parent, v);
+    if (rc != CMFA_OK) {
+        luaL_error(L, "not enough memory");
+        return;
+    }
+    if (lua_type(L, idx) == LUA_TTABLE) {
+        if (depth >= MAX_DEPTH)
+            luaL_error(L, "%s: tables nested deeper than %d levels", path, MAX_DEPTH);
+        fill(L, idx, shape, v, path, plen, depth + 1);
+    }
+}
+
+static void fill(lua_State *L, int idx, const struct cmfa_shape *shape, struct cmfa_value *dst,
+                 char *path, size_t plen, int depth)
+{
+    size_t i, n;
+
+    luaL_checkstack(L, 4, "tables nested too deeply");
+    if (cmfa_value_type(dst) == CMFA_TYPE_ARRAY) {
+        const struct cmfa_shape *elem = shape && shape->type == CMFA_SHAPE_LIST ? shape->element
+                                                                                : NULL;
+        n = cmfa_lua_rawlen(L, idx);
+        for (i = 1; i <= n; i++) {
+            size_t l2 = plen;
+            lua_rawgeti(L, idx, (int)i);
+            path_push_index(path, &l2, i - 1);
+            convert_into(L, lua_gettop(L), elem, dst, NULL, path, l2, depth);
+            path[plen] = '\0';
+            lua_pop(L, 1);
+        }
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t l2 = plen;
+        const char *k;
+        const struct cmfa_shape *ms;
+
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "%s: keys must be strings (found a %s key)",
+                       path[0] ? path : "parameters", luaL_typename(L, -2));
+        k = lua_tostring(L, -2);
+        ms = shape && shape->type == CMFA_SHAPE_MAP ? shape->element : member_shape(shape, k);
+        path_push_key(path, &l2, k);
+        convert_into(L, lua_gettop(L), ms, dst, k, path, l2, depth);
+        path[plen] = '\0';
+        lua_pop(L, 1);
+    }
+}
+
+/* Converts the table at idx into s->in, guided by shape (may be NULL). */
+static void table_to_value(lua_State *L, int idx, const struct cmfa_shape *shape,
+                           struct scratch *s)
+{
+    char path[PATH_SIZE];
+
+    path[0] = '\0';
+    s->in = cmfa_value_new_object();
+    if (!s->in)
+        luaL_error(L, "not enough memory");
+    fill(L, idx, shape, s->in, path, 0, 1);
+}
+
+/* ------------------------------------------------------------------------- value -> Lua */
+
+static void push_value(lua_State *L, const struct cmfa_value *v, int depth)
+{
+    size_t i, n, len;
+    const char *key;
+    double d;
+
+    luaL_checkstack(L, 4, "result nested too deeply");
+    if (depth > MAX_DEPTH)
+        luaL_error(L, "result nested deeper than %d levels", MAX_DEPTH);
+    switch (cmfa_value_type(v)) {
+    case CMFA_TYPE_BOOL:
+        lua_pushboolean(L, cmfa_value_bool(v));
+        break;
+    case CMFA_TYPE_NUMBER:
+        d = cmfa_value_number(v);
+        if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)d);
+        else
+            lua_pushnumber(L, d);
+        break;
+    case CMFA_TYPE_STRING: {
+        const char *s = cmfa_value_string(v, &len);
+        lua_pushlstring(L, s, len);
+        break;
+    }
+    case CMFA_TYPE_OBJECT:
+        n = cmfa_value_count(v);
+        lua_createtable(L, 0, (int)n);
+        for (i = 0; i < n; i++) {
+            const struct cmfa_value *m = cmfa_value_at(v, i, &key);
+            push_value(L, m, depth + 1);
+            lua_setfield(L, -2, key);
+        }
+        break;
+    case CMFA_TYPE_ARRAY:
+        n = cmfa_value_count(v);
+        lua_createtable(L, (int)n, 0);
+        for (i = 0; i < n; i++) {
+            push_value(L, cmfa_value_at(v, i, NULL), depth + 1);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+        lua_setmetatable(L, -2);
+        break;
+    case CMFA_TYPE_NULL:
+    default:
+        lua_pushlightuserdata(L, NULL);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------- errors */
+
+static void push_error(lua_State *L, const struct cmfa_error *err)
+{
+    size_t i;
+
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, cmfa_kind_name(cmfa_error_kind(err)));
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, err->service_code[0] ? err->service_code : cmfa_code_name(err->code));
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, cmfa_code_name(err->code));
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, err->message[0] ? err->message : cmfa_strerror(err->code));
+    lua_setfield(L, -2, "message");
+    if (err->status) {
+        lua_pushinteger(L, err->status);
+        lua_setfield(L, -2, "status");
+    }
+    if (err->request_id[0]) {
+        lua_pushstring(L, err->request_id);
+        lua_setfield(L, -2, "request_id");
+    }
+    lua_pushboolean(L, err->retryable);
+    lua_setfield(L, -2, "retryable");
+    lua_pushinteger(L, err->attempts);
+    lua_setfield(L, -2, "attempts");
+    if (err->code == CMFA_E_VALIDATION) {
+        lua_createtable(L, (int)err->nviolations, 0);
+        for (i = 0; i < err->nviolations; i++) {
+            lua_createtable(L, 0, 3);
+            lua_pushstring(L, err->violations[i].path);
+            lua_setfield(L, -2, "path");
+            lua_pushstring(L, err->violations[i].rule);
+            lua_setfield(L, -2, "rule");
+            lua_pushstring(L, err->violations[i].message);
+            lua_setfield(L, -2, "message");
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        lua_setfield(L, -2, "violations");
+    }
+    luaL_getmetatable(L, ERROR_MT);
+    lua_setmetatable(L, -2);
+}
+
+/* nil, err: the Lua convention for runtime failures. */
+static int fail_with(lua_State *L, const struct cmfa_error *err)
+{
+    lua_pushnil(L);
+    push_error(L, err);
+    return 2;
+}
+
+static const char *field_string(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+}
+
+/* One readable line: "cognito_mfa <kind> error: <message>", plus the code, request id and
+ * attempts when the message does not already say them. */
+static int error_tostring(lua_State *L)
+{
+    const char *kind, *code, *msg, *rid;
+    int n = 1;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_getfield(L, 1, "kind");         /* 2 */
+    lua_getfield(L, 1, "code");         /* 3 */
+    lua_getfield(L, 1, "message");      /* 4 */
+    lua_getfield(L, 1, "request_id");   /* 5 */
+    lua_getfield(L, 1, "attempts");     /* 6 */
+    kind = field_string(L, 2);
+    code = field_string(L, 3);
+    msg = field_string(L, 4);
+    rid = field_string(L, 5);
+    lua_pushfstring(L, "cognito_mfa %s error: %s", kind ? kind : "unknown",
+                    msg ? msg : "no message");
+    if (code && (!msg || !strstr(msg, code))) {
+        lua_pushfstring(L, " [%s]", code);
+        n++;
+    }
+    if (rid && (!msg || !strstr(msg, rid))) {
+        lua_pushfstring(L, " (request id %s)", rid);
+        n++;
+    }
+    if (lua_type(L, 6) == LUA_TNUMBER && lua_tonumber(L, 6) > 1) {
+        lua_pushfstring(L, ", after %d attempts", (int)lua_tonumber(L, 6));
+        n++;
+    }
+    lua_concat(L, n);
+    /* a message from a custom transport may span lines: keep the result on one */
+    luaL_gsub(L, lua_tostring(L, -1), "\r\n", " ");
+    luaL_gsub(L, lua_tostring(L, -1), "\n", " ");
+    luaL_gsub(L, lua_tostring(L, -1), "\r", " ");
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------- client */
+
+struct lclient {
+    struct cmfa_client *c;
+    struct scratch *active;      /* the call in progress, for the debug hook */
+    int has_debug;
+};
+
+static struct lclient *check_client(lua_State *L, int idx)
+{
+    struct lclient *lc = luaL_checkudata(L, idx, CLIENT_MT);
+
+    if (!lc->c)
+        luaL_error(L, "attempt to use a closed cognito_mfa client");
+    return lc;
+}
+
+static void on_debug(void *userdata, const char *text, size_t len)
+{
+    struct lclient *lc = userdata;
+    struct scratch *s = lc->active;
+    char *grown;
+
+    if (!s)
+        return;
+    grown = cmfa_realloc(s->debug, s->debug_len + len + 1);
+    if (!grown)
+        return;
+    memcpy(grown + s->debug_len, text, len);
+    s->debug_len += len;
+    grown[s->debug_len] = '\0';
+    s->debug = grown;
+}
+
+/* Hands collected debug text to the client's debug function (after the C work is done). */
+static void flush_debug(lua_State *L, int client_idx, struct scratch *s)
+{
+    if (!s->debug_len)
+        return;
+    cmfa_lua_getuservalue(L, client_idx);
+    lua_getfield(L, -1, "debug");
+    if (lua_isfunction(L, -1)) {
+        lua_pushlstring(L, s->debug, s->debug_len);
+        lua_call(L, 1, 0);
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 2);
+    }
+}
+
+static const char *opt_string(lua_State *L, int t, const char *name)
+{
+    const char *s;
+
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "option '%s' must be a string, got %s", name, luaL_typename(L, -1));
+    s = lua_tostring(L, -1);
+    lua_pop(L, 1);   /* still referenced by the options table */
+    return s;
+}
+
+static double opt_number(lua_State *L, int t, const char *name, double min, double max)
+{
+    double d;
+
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "option '%s' must be a number, got %s", name, luaL_typename(L, -1));
+    d = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(d >= min && d <= max))
+        luaL_error(L, "option '%s' must be between %f and %f", name, min, max);
+    return d;
+}
+
+static int opt_bool(lua_State *L, int t, const char *name)
+{
+    int b;
+
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "option '%s' must be a boolean, got %s", name, luaL_typename(L, -1));
+    b = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return b;
+}
+
+static const char *const client_options[] = {
+    "region", "profile", "endpoint_url", "access_key_id", "secret_access_key", "session_token",
+    "connect_timeout_ms", "read_timeout_ms", "max_attempts", "insecure", "ca_file",
+    "max_response_bytes", "user_agent_suffix", "retry_seed", "debug", NULL};
+
+/* core.client_new{...} -> client | nil, err. Unknown option names raise. */
+static int l_client_new(lua_State *L)
+{
+    struct cmfa_client_options o;
+    struct lclient *lc;
+    struct scratch *s;
+    int i;
+
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        int known = 0;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return luaL_error(L, "client options must have string keys");
+        for (i = 0; client_options[i]; i++)
+            if (strcmp(lua_tostring(L, -2), client_options[i]) == 0)
+                known = 1;
+        if (!known)
+            return luaL_error(L, "unknown client option '%s'", lua_tostring(L, -2));
+        lua_pop(L, 1);
+    }
+    memset(&o, 0, sizeof(o));
+    o.region = opt_string(L, 1, "region");
+    o.profile = opt_string(L, 1, "profile");
+    o.endpoint_url = opt_string(L, 1, "endpoint_url");
+    o.access_key_id = opt_string(L, 1, "access_key_id");
+    o.secret_access_key = opt_string(L, 1, "secret_access_key");
+    o.session_token = opt_string(L, 1, "session_token");
+    o.ca_file = opt_string(L, 1, "ca_file");
+    o.user_agent_suffix = opt_string(L, 1, "user_agent_suffix");
+    o.connect_timeout_ms = (long)opt_number(L, 1, "connect_timeout_ms", 0, 86400000.0);
+    o.read_timeout_ms = (long)opt_number(L, 1, "read_timeout_ms", 0, 86400000.0);
+    o.max_attempts = (int)opt_number(L, 1, "max_attempts", 0, 100);
+    o.max_response_bytes = (size_t)opt_number(L, 1, "max_response_bytes", 0, 1073741824.0);
+    o.retry_seed = (unsigned long)opt_number(L, 1, "retry_seed", 0, 4294967295.0);
+    o.insecure = opt_bool(L, 1, "insecure");
+    lua_getfield(L, 1, "debug");
+    if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+        return luaL_error(L, "option 'debug' must be a function");
+    lua_pop(L, 1);
+
+    s = scratch_new(L);                                  /* 2 */
+    lc = cmfa_lua_newuserdata(L, sizeof(*lc));           /* 3 */
+    memset(lc, 0, sizeof(*lc));
+    luaL_getmetatable(L, CLIENT_MT);
+    lua_setmetatable(L, -2);
+    lua_createtable(L, 0, 1);                            /* uservalue: debug function */
+    lua_getfield(L, 1, "debug");
+    lc->has_debug = lua_isfunction(L, -1);
+    lua_setfield(L, -2, "debug");
+    cmfa_lua_setuservalue(L, 3);
+    if (lc->has_debug) {
+        o.debug = on_debug;
+        o.debug_userdata = lc;
+    }
+    lc->c = cmfa_client_new(&o, &s->err);
+    if (!lc->c) {
+        int n = fail_with(L, &s->err);
+        scratch_release(L, 2);
+        return n;
+    }
+    scratch_release(L, 2);
+    lua_pushvalue(L, 3);
+    return 1;
+}
+
+static int l_client_close(lua_State *L)
+{
+    struct lclient *lc = luaL_checkudata(L, 1, CLIENT_MT);
+
+    if (lc->c) {
+        cmfa_client_free(lc->c);
+        lc->c = NULL;
+    }
+    return 0;
+}
+
+static int l_client_tostring(lua_State *L)
+{
+    struct lclient *lc = luaL_checkudata(L, 1, CLIENT_MT);
+
+    if (!lc->c)
+        lua_pushliteral(L, "cognito_mfa.client (closed)");
+    else
+        lua_pushfstring(L, "cognito_mfa.client (region %s, endpoint %s, %d attempts)",
+                        cmfa_client_region(lc->c) ? cmfa_client_region(lc->c) : "unset",
+                        cmfa_client_endpoint(lc->c), cmfa_client_max_attempts(lc->c));
+    return 1;
+}
+
+static const struct cmfa_shape *input_shape(const char *op)
+{
+    const struct cmfa_operation *o = cmfa_model_operation(op);
+    return o ? o->input : NULL;
+}
+
+/* client:call(operation, params) -> result | nil, err */
+static int l_client_call(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    const char *op = luaL_checkstring(L, 2);
+    struct scratch *s;
+    cmfa_code rc;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    s = scratch_new(L);                                  /* 4 */
+    if (lua_istable(L, 3))
+        table_to_value(L, 3, input_shape(op), s);
+    lc->active = s;
+    rc = cmfa_call(lc->c, op, s->in, &s->out, &s->err);
+    lc->active = NULL;
+    flush_debug(L, 1, s);
+    if (rc != CMFA_OK) {
+        fail_with(L, &s->err);
+        scratch_release(L, 4);
+        return 2;
+    }
+    push_value(L, s->out, 0);
+    scratch_release(L, 4);
+    return 1;
+}
+
+/* client:call_json(operation, json) -> json | nil, err */
+static int l_client_call_json(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    const char *op = luaL_checkstring(L, 2);
+    size_t len = 0, out_len = 0;
+    const char *json = luaL_optlstring(L, 3, "{}", &len);
+    struct scratch *s;
+    cmfa_code rc;
+
+    lua_settop(L, 3);
+    s = scratch_new(L);
+    lc->active = s;
+    rc = cmfa_call_json(lc->c, op, json, len, &s->text, &out_len, &s->err);
+    lc->active = NULL;
+    flush_debug(L, 1, s);
+    if (rc != CMFA_OK) {
+        fail_with(L, &s->err);
+        scratch_release(L, 4);
+        return 2;
+    }
+    lua_pushlstring(L, s->text, out_len);
+    scratch_release(L, 4);
+    return 1;
+}
+
+static int l_client_max_attempts(lua_State *L)
+{
+    lua_pushinteger(L, cmfa_client_max_attempts(check_client(L, 1)->c));
+    return 1;
+}
+
+static int l_client_region(lua_State *L)
+{
+    const char *r = cmfa_client_region(check_client(L, 1)->c);
+    if (r)
+        lua_pushstring(L, r);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+static int l_client_endpoint(lua_State *L)
+{
+    lua_pushstring(L, cmfa_client_endpoint(check_client(L, 1)->c));
+    return 1;
+}
+
+static int l_client_credentials_source(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    struct scratch *s;
+    const char *src;
+
+    lua_settop(L, 1);
+    s = scratch_new(L);
+    src = cmfa_client_credentials_source(lc->c, &s->err);
+    if (!src) {
+        fail_with(L, &s->err);
+        scratch_release(L, 2);
+        return 2;
+    }
+    lua_pushstring(L, src);
+    scratch_release(L, 2);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------- operation
+ * One call driven by a Lua transport loop: request() -> I/O -> response()/transport_error()
+ * -> retry decision from the core. */
+
+struct loperation {
+    struct lclient *lc;          /* the client userdata, kept alive by the uservalue; its
+                                    cmfa_client may be closed under us (checked on each use) */
+    char *name;
+    struct cmfa_value *input;
+    struct cmfa_request *last;
+    struct cmfa_retry retry;
+    struct cmfa_error err;
+    int started;
+};
+
+static int l_operation_gc(lua_State *L)
+{
+    struct loperation *op = luaL_checkudata(L, 1, OPERATION_MT);
+
+    cmfa_request_free(op->last);
+    cmfa_value_free(op->input);
+    cmfa_free(op->name);
+    cmfa_error_cleanup(&op->err);
+    op->last = NULL;
+    op->input = NULL;
+    op->name = NULL;
+    op->lc = NULL;
+    return 0;
+}
+
+static struct loperation *check_operation(lua_State *L, int idx)
+{
+    struct loperation *op = luaL_checkudata(L, idx, OPERATION_MT);
+
+    if (!op->lc)
+        luaL_error(L, "attempt to use a finished cognito_mfa operation");
+    if (!op->lc->c)
+        luaL_error(L, "attempt to use a cognito_mfa operation whose client was closed");
+    return op;
+}
+
+/* client:operation(name, params) -> operation | nil, err (validation happens here) */
+static int l_client_operation(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    struct loperation *op;
+    struct scratch *s;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    op = cmfa_lua_newuserdata(L, sizeof(*op));           /* 4 */
+    memset(op, 0, sizeof(*op));
+    cmfa_error_init(&op->err);
+    luaL_getmetatable(L, OPERATION_MT);
+    lua_setmetatable(L, 4);
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "client");
+    cmfa_lua_setuservalue(L, 4);
+    s = scratch_new(L);                                  /* 5 */
+    if (lua_istable(L, 3))
+        table_to_value(L, 3, input_shape(name), s);
+    if (cmfa_model_operation(name) && cmfa_validate(name, s->in, &s->err) != CMFA_OK) {
+        fail_with(L, &s->err);
+        scratch_release(L, 5);
+        return 2;
+    }
+    op->name = cmfa_malloc(strlen(name) + 1);
+    if (!op->name)
+        return luaL_error(L, "not enough memory");
+    memcpy(op->name, name, strlen(name) + 1);
+    op->input = s->in;
+    s->in = NULL;
+    op->lc = lc;
+    scratch_release(L, 5);
+    lua_pushvalue(L, 4);
+    return 1;
+}
+
+/* operation:request() -> { method, url, host, headers = {...}, body } | nil, err */
+static int l_operation_request(lua_State *L)
+{
+    struct loperation *op = check_operation(L, 1);
+    size_t i;
+
+    if (!op->started) {
+        cmfa_retry_init(op->lc->c, &op->retry);
+        op->started = 1;
+    }
+    cmfa_request_free(op->last);
+    op->last = cmfa_prepare(op->lc->c, op->name, op->input, &op->err);
+    if (!op->last)
+        return fail_with(L, &op->err);
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, op->last->method);
+    lua_setfield(L, -2, "method");
+    lua_pushstring(L, op->last->url);
+    lua_setfield(L, -2, "url");
+    lua_pushstring(L, op->last->host);
+    lua_setfield(L, -2, "host");
+    lua_createtable(L, 0, (int)op->last->nheaders);
+    for (i = 0; i < op->last->nheaders; i++) {
+        lua_pushstring(L, op->last->headers[i].value);
+        lua_setfield(L, -2, op->last->headers[i].name);
+    }
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, op->last->body, op->last->body_len);
+    lua_setfield(L, -2, "body");
+    return 1;
+}
+
+/* After a failed attempt: nil, err [, delay_seconds when the core says retry]. */
+static int attempt_failed(lua_State *L, struct loperation *op)
+{
+    long delay_ms = 0;
+    int again = cmfa_retry_next(op->lc->c, &op->retry, &op->err, &delay_ms);
+
+    lua_pushnil(L);
+    push_error(L, &op->err);
+    if (!again)
+        return 2;
+    lua_pushnumber(L, (double)delay_ms / 1000.0);
+    return 3;
+}
+
+/* operation:response(status, headers, body) -> result | nil, err [, delay_seconds] */
+static int l_operation_response(lua_State *L)
+{
+    struct loperation *op = check_operation(L, 1);
+    long status = (long)luaL_checkinteger(L, 2);
+    size_t body_len = 0, n = 0, i = 0;
+    const char *body;
+    struct cmfa_header *headers;
+    struct cmfa_response resp;
+    struct scratch *s;
+    cmfa_code rc;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    body = luaL_optlstring(L, 4, "", &body_len);
+    lua_settop(L, 4);
+    if (!op->last)
+        return luaL_error(L, "operation:response() called before operation:request()");
+    if (lua_istable(L, 3)) {
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING)
+                n++;
+            lua_pop(L, 1);
+        }
+    }
+    /* header array in a userdata: no C heap held while Lua runs */
+    headers = cmfa_lua_newuserdata(L, (n ? n : 1) * sizeof(*headers));   /* 5 */
+    if (lua_istable(L, 3)) {
+        lua_pushnil(L);
+        while (lua_next(L, 3) && i < n) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+                headers[i].name = lua_tostring(L, -2);
+                headers[i].value = lua_tostring(L, -1);
+                i++;
+            }
+            lua_pop(L, 1);
+        }
+        if (i == n && n)
+            lua_pop(L, 0);
+    }
+    lua_settop(L, 5);
+    s = scratch_new(L);                                                   /* 6 */
+    memset(&resp, 0, sizeof(resp));
+    resp.status = status;
+    resp.headers = headers;
+    resp.nheaders = i;
+    resp.body = body;
+    resp.body_len = body_len;
+    rc = cmfa_parse_response(op->lc->c, op->name, &resp, &s->out, &op->err);
+    if (rc == CMFA_OK) {
+        cmfa_retry_success(op->lc->c, &op->retry);
+        op->err.attempts = op->retry.attempt + 1;
+        push_value(L, s->out, 0);
+        scratch_release(L, 6);
+        return 1;
+    }
+    scratch_release(L, 6);
+    return attempt_failed(L, op);
+}
+
+static const char *const transport_kinds[] = {"transport", "timeout", "tls", "too_large",
+                                              "bad_response", NULL};
+static const cmfa_code transport_codes[] = {CMFA_E_TRANSPORT, CMFA_E_TIMEOUT, CMFA_E_TLS,
+                                            CMFA_E_TOO_LARGE, CMFA_E_BAD_RESPONSE};
+
+/* operation:transport_error(kind, message) -> nil, err [, delay_seconds] */
+static int l_operation_transport_error(lua_State *L)
+{
+    struct loperation *op = check_operation(L, 1);
+    int k = luaL_checkoption(L, 2, "transport", transport_kinds);
+    const char *msg = luaL_optstring(L, 3, "transport failure");
+
+    if (!op->last)
+        return luaL_error(L, "operation:transport_error() called before operation:request()");
+    cmfa_transport_failed(&op->err, transport_codes[k], msg);
+    return attempt_failed(L, op);
+}
+
+/* operation:debug_text() -> text of the last request, secrets redacted */
+static int l_operation_debug_text(lua_State *L)
+{
+    struct loperation *op = check_operation(L, 1);
+    struct scratch *s;
+    size_t len = 0;
+    char *text;
+
+    if (!op->last) {
+        lua_pushnil(L);
+        return 1;
+    }
+    /* the scratch exists before the text does: lua_pushlstring may raise on memory errors */
+    lua_settop(L, 1);
+    s = scratch_new(L);                                  /* 2 */
+    text = s->text = cmfa_request_debug_text(op->last, &len);
+    if (!text)
+        return luaL_error(L, "not enough memory");
+    lua_pushlstring(L, text, len);
+    scratch_release(L, 2);
+    return 1;
+}
+
+static int l_operation_tostring(lua_State *L)
+{
+    struct loperation *op = luaL_checkudata(L, 1, OPERATION_MT);
+
+    lua_pushfstring(L, "cognito_mfa.operation (%s, %d attempts made)",
+                    op->name ? op->name : "finished", op->retry.attempt);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ module functions */
+
+/* core.validate(operation, params) -> true | nil, err */
+static int l_validate(lua_State *L)
+{
+    const char *op = luaL_checkstring(L, 1);
+    struct scratch *s;
+
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    s = scratch_new(L);
+    if (lua_istable(L, 2))
+        table_to_value(L, 2, input_shape(op), s);
+    if (cmfa_validate(op, s->in, &s->err) != CMFA_OK) {
+        fail_with(L, &s->err);
+        scratch_release(L, 3);
+        return 2;
+    }
+    scratch_release(L, 3);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* core.encode(value [, pretty]) -> JSON text. Tables follow the same rules as parameters. */
+static int l_encode(lua_State *L)
+{
+    int pretty = lua_toboolean(L, 2);
+    struct scratch *s;
+    struct cmfa_value *root;
+    char path[PATH_SIZE];
+    size_t len = 0;
+
+    lua_settop(L, 1);
+    s = scratch_new(L);                                   /* 2 */
+    path[0] = '\0';
+    /* wrap in an array so scalars and tables go through the same conversion */
+    s->in = cmfa_value_new_array();
+    if (!s->in)
+        return luaL_error(L, "not enough memory");
+    convert_into(L, 1, NULL, s->in, NULL, path, 0, 1);
+    root = (struct cmfa_value *)cmfa_value_at(s->in, 0, NULL);
+    s->text = cmfa_value_to_json(root, pretty, &len);
+    if (!s->text)
+        return luaL_error(L, "not enough memory");
+    lua_pushlstring(L, s->text, len);
+    scratch_release(L, 2);
+    return 1;
+}
+
+/* core.decode(json) -> value | nil, err */
+static int l_decode(lua_State *L)
+{
+    size_t len;
+    const char *json = luaL_checklstring(L, 1, &len);
+    struct scratch *s;
+
+    lua_settop(L, 1);
+    s = scratch_new(L);
+    s->out = cmfa_value_parse(json, len, &s->err);
+    if (!s->out) {
+        fail_with(L, &s->err);
+        scratch_release(L, 2);
+        return 2;
+    }
+    push_value(L, s->out, 0);
+    scratch_release(L, 2);
+    return 1;
+}
+
+static void push_shape_ref(lua_State *L, const struct cmfa_shape *shape)
+{
+    if (shape)
+        lua_pushstring(L, shape->name);
+    else
+        lua_pushnil(L);
+}
+
+static void add_shape(lua_State *L, int shapes, const struct cmfa_shape *shape)
+{
+    size_t i;
+
+    if (!shape)
+        return;
+    lua_getfield(L, shapes, shape->name);
+    if (!lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, shape->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, cmfa_shape_type_name(shape->type));
+    lua_setfield(L, -2, "type");
+    if (shape->has_min) {
+        lua_pushinteger(L, (lua_Integer)shape->min);
+        lua_setfield(L, -2, "min");
+    }
+    if (shape->has_max) {
+        lua_pushinteger(L, (lua_Integer)shape->max);
+        lua_setfield(L, -2, "max");
+    }
+    if (shape->pattern) {
+        lua_pushstring(L, shape->pattern);
+        lua_setfield(L, -2, "pattern");
+    }
+    if (shape->sensitive) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "sensitive");
+    }
+    if (shape->enums) {
+        lua_newtable(L);
+        for (i = 0; shape->enums[i]; i++) {
+            lua_pushstring(L, shape->enums[i]);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        lua_setfield(L, -2, "enum");
+    }
+    if (shape->element) {
+        push_shape_ref(L, shape->element);
+        lua_setfield(L, -2, "element");
+    }
+    if (shape->type == CMFA_SHAPE_STRUCTURE) {
+        lua_createtable(L, (int)shape->nmembers, 0);
+        for (i = 0; i < shape->nmembers; i++) {
+            lua_createtable(L, 0, 3);
+            lua_pushstring(L, shape->members[i].name);
+            lua_setfield(L, -2, "name");
+            push_shape_ref(L, shape->members[i].shape);
+            lua_setfield(L, -2, "shape");
+            lua_pushboolean(L, shape->members[i].required);
+            lua_setfield(L, -2, "required");
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        lua_setfield(L, -2, "members");
+    }
+    lua_setfield(L, shapes, shape->name);
+    for (i = 0; i < shape->nmembers; i++)
+        add_shape(L, shapes, shape->members[i].shape);
+    add_shape(L, shapes, shape->element);
+}
+
+/* core.model() -> { operations = { Name = {input, output, errors} }, shapes = { Name = {...} } } */
+static int l_model(lua_State *L)
+{
+    const struct cmfa_operation *op;
+    size_t i, j;
+    int ops, shapes;
+
+    lua_createtable(L, 0, 2);
+    lua_newtable(L);
+    ops = lua_gettop(L);
+    lua_newtable(L);
+    shapes = lua_gettop(L);
+    for (i = 0; (op = cmfa_model_operation_at(i)) != NULL; i++) {
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, op->name);
+        lua_setfield(L, -2, "name");
+        push_shape_ref(L, op->input);
+        lua_setfield(L, -2, "input");
+        push_shape_ref(L, op->output);
+        lua_setfield(L, -2, "output");
+        lua_newtable(L);
+        for (j = 0; op->errors && op->errors[j]; j++) {
+            lua_pushstring(L, op->errors[j]);
+            lua_rawseti(L, -2, (int)j + 1);
+        }
+        lua_setfield(L, -2, "errors");
+        lua_setfield(L, ops, op->name);
+        add_shape(L, shapes, op->input);
+        add_shape(L, shapes, op->output);
+    }
+    lua_setfield(L, -3, "shapes");
+    lua_setfield(L, -2, "operations");
+    return 1;
+}
+
+/* core.sleep(seconds): blocking sleep for scripts (OpenResty uses ngx.sleep instead). */
+static int l_sleep(lua_State *L)
+{
+    double secs = luaL_checknumber(L, 1);
+    struct timespec ts;
+
+    if (secs < 0)
+        secs = 0;
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static int l_service_error_known(lua_State *L)
+{
+    lua_pushboolean(L, cmfa_service_error_known(luaL_checkstring(L, 1)));
+    return 1;
+}
+
+static const luaL_Reg client_methods[] = {
+    {"call", l_client_call},
+    {"call_json", l_client_call_json},
+    {"operation", l_client_operation},
+    {"max_attempts", l_client_max_attempts},
+    {"region", l_client_region},
+    {"endpoint", l_client_endpoint},
+    {"credentials_source", l_client_credentials_source},
+    {"close", l_client_close},
+    {NULL, NULL}};
+
+static const luaL_Reg operation_methods[] = {
+    {"request", l_operation_request},
+    {"response", l_operation_response},
+    {"transport_error", l_operation_transport_error},
+    {"debug_text", l_operation_debug_text},
+    {"close", l_operation_gc},
+    {NULL, NULL}};
+
+static const luaL_Reg functions[] = {
+    {"client_new", l_client_new},
+    {"validate", l_validate},
+    {"encode", l_encode},
+    {"decode", l_decode},
+    {"model", l_model},
+    {"sleep", l_sleep},
+    {"service_error_known", l_service_error_known},
+    {NULL, NULL}};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      lua_CFunction gc, lua_CFunction tostring)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    cmfa_lua_setfuncs(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}
+
+/* Keeps this module loaded for the life of the process, as luaossl does (dl_anchor): libcmfa
+ * initialises libcurl, OpenSSL and PCRE2 once per process and keeps that state in statics, so
+ * unloading the module when a lua_State closes would orphan it (and OpenSSL's exit handlers). */
+static void anchor_module(void)
+{
+    Dl_info info;
+
+    if (dladdr((void *)&anchor_module, &info) && info.dli_fname)
+        (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+}
+
+int luaopen_cognito_mfa_core(lua_State *L)
+{
+    anchor_module();
+    if (cmfa_global_init() != CMFA_OK)
+        return luaL_error(L, "cognito_mfa: library initialisation failed");
+    new_class(L, CLIENT_MT, client_methods, l_client_close, l_client_tostring);
+    new_class(L, OPERATION_MT, operation_methods, l_operation_gc, l_operation_tostring);
+    luaL_newmetatable(L, SCRATCH_MT);
+    lua_pushcfunction(L, scratch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, ERROR_MT);
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    /* arrays decoded from JSON carry this metatable, so they stay arrays when sent again */
+    lua_newtable(L);
+    lua_pushliteral(L, "array");
+    lua_setfield(L, -2, "__name");
+    lua_setfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+
+    lua_newtable(L);
+    cmfa_lua_setfuncs(L, functions);
+    lua_pushliteral(L, CMFA_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+    lua_setfield(L, -2, "array_mt");
+    luaL_getmetatable(L, ERROR_MT);
+    lua_setfield(L, -2, "error_mt");
+    return 1;
+}

@@ -1,0 +1,239 @@
+--- A cognito-idp client for the MFA configuration API.
+-- Parameters and results are tables shaped exactly as the AWS API (PascalCase keys).
+-- Failures return `nil, err`; misuse (wrong argument types, unknown options) raises.
+-- @module cognito_mfa.client
+
+local core = require "cognito_mfa.core"
+
+local error = error
+local floor = math.floor
+local pairs = pairs
+local pcall = pcall
+local setmetatable = setmetatable
+local tostring = tostring
+local type = type
+
+local _M = {}
+local mt = { __index = _M }
+
+local OPTIONS = {
+  region = "string", profile = "string", endpoint_url = "string", credentials = "table",
+  connect_timeout = "number", read_timeout = "number", max_attempts = "number",
+  verify_tls = "boolean", ca_file = "string", transport = "function", debug = "function",
+  sleep = "function", max_response_bytes = "number", user_agent_suffix = "string",
+  retry_seed = "number",
+}
+
+local CREDENTIALS = { access_key_id = true, secret_access_key = true, session_token = true }
+
+local function check_options(opts)
+  for k, v in pairs(opts) do
+    local want = OPTIONS[k]
+    if not want then
+      error("cognito_mfa.client: unknown option '" .. tostring(k) .. "'", 3)
+    end
+    if type(v) ~= want then
+      error("cognito_mfa.client: option '" .. k .. "' must be a " .. want .. ", got " .. type(v), 3)
+    end
+  end
+  if opts.credentials then
+    for k, v in pairs(opts.credentials) do
+      if not CREDENTIALS[k] then
+        error("cognito_mfa.client: unknown credentials field '" .. tostring(k) .. "'", 3)
+      end
+      if type(v) ~= "string" then
+        error("cognito_mfa.client: credentials." .. k .. " must be a string", 3)
+      end
+    end
+  end
+  for _, k in pairs { "connect_timeout", "read_timeout" } do
+    if opts[k] and opts[k] <= 0 then
+      error("cognito_mfa.client: option '" .. k .. "' must be a positive number of seconds", 3)
+    end
+  end
+  if opts.max_attempts and (opts.max_attempts < 1 or opts.max_attempts ~= floor(opts.max_attempts)) then
+    error("cognito_mfa.client: option 'max_attempts' must be a whole number >= 1", 3)
+  end
+end
+
+--- Creates a client. Every option is optional; missing ones are resolved the AWS way.
+-- @tparam[opt] table opts region, profile, endpoint_url, credentials = { access_key_id,
+--   secret_access_key, session_token }, connect_timeout, read_timeout (seconds), max_attempts,
+--   verify_tls (default true), ca_file, transport (function(request) -> response | nil, err),
+--   debug (function(text), secrets redacted), sleep (function(seconds), used between retries
+--   of a custom transport)
+-- @return client, or nil and an error object (credentials/configuration problems)
+-- @raise on unknown options or wrong option types
+function _M.new(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("cognito_mfa.client: options must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  check_options(opts)
+  local creds = opts.credentials or {}
+  local c, err = core.client_new {
+    region = opts.region, profile = opts.profile, endpoint_url = opts.endpoint_url,
+    access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
+    session_token = creds.session_token,
+    connect_timeout_ms = opts.connect_timeout and floor(opts.connect_timeout * 1000),
+    read_timeout_ms = opts.read_timeout and floor(opts.read_timeout * 1000),
+    max_attempts = opts.max_attempts,
+    insecure = opts.verify_tls == false or nil,
+    ca_file = opts.ca_file, max_response_bytes = opts.max_response_bytes,
+    user_agent_suffix = opts.user_agent_suffix, retry_seed = opts.retry_seed,
+    debug = opts.debug,
+  }
+  if not c then
+    return nil, err
+  end
+  return setmetatable({
+    core = c,
+    transport = opts.transport,
+    debug = opts.debug,
+    sleep = opts.sleep or core.sleep,
+  }, mt)
+end
+
+-- The failure kinds operation:transport_error() knows.
+local TRANSPORT_KINDS = { transport = true, timeout = true, tls = true, too_large = true, bad_response = true }
+
+local function transport_failure(terr)
+  if type(terr) == "table" then
+    local kind = TRANSPORT_KINDS[terr.kind] and terr.kind or "transport"
+    return kind, tostring(terr.message or terr.kind or "transport failure")
+  end
+  local msg = tostring(terr or "transport failure")
+  if msg == "timeout" or msg:find("timed out", 1, true) then
+    return "timeout", msg
+  end
+  return "transport", msg
+end
+
+-- One call over a caller-supplied transport: the core validates, signs, parses and decides on
+-- retries; the transport only moves bytes.
+local function call_with_transport(self, operation, params)
+  local op, err = self.core:operation(operation, params)
+  if not op then
+    return nil, err
+  end
+  while true do
+    local req, rerr = op:request()
+    if not req then
+      op:close()
+      return nil, rerr
+    end
+    if self.debug then
+      self.debug(op:debug_text())
+    end
+    local ok, res, terr = pcall(self.transport, req)
+    local out, delay
+    if not ok then
+      out, err, delay = op:transport_error("transport", "transport function raised: " .. tostring(res))
+    elseif res == nil then
+      out, err, delay = op:transport_error(transport_failure(terr))
+    elseif type(res) ~= "table" or type(res.status) ~= "number" or res.status % 1 ~= 0
+        or (res.headers ~= nil and type(res.headers) ~= "table")
+        or (res.body ~= nil and type(res.body) ~= "string") then
+      out, err, delay = op:transport_error("bad_response",
+        "transport must return { status = number, headers = table, body = string }")
+    else
+      local body = res.body
+      if self.debug then
+        self.debug("HTTP " .. res.status .. "\n\n" .. (body or ""))
+      end
+      out, err, delay = op:response(res.status, res.headers or {}, body or "")
+    end
+    if out then
+      op:close()
+      return out
+    end
+    if not delay then
+      op:close()
+      return nil, err
+    end
+    self.sleep(delay)
+  end
+end
+
+--- Calls any cognito-idp operation. Modelled operations are validated before anything is sent.
+-- @string operation e.g. "AdminGetUser"
+-- @tparam[opt] table params the request, shaped as the AWS API
+-- @return the response table, or nil and an error object
+function _M:call(operation, params)
+  if type(operation) ~= "string" then
+    error("call: operation must be a string, got " .. type(operation), 2)
+  end
+  if params ~= nil and type(params) ~= "table" then
+    error("call: params must be a table, got " .. type(params), 2)
+  end
+  if self.transport then
+    return call_with_transport(self, operation, params)
+  end
+  return self.core:call(operation, params)
+end
+
+local function op_method(operation)
+  return function(self, params)
+    if type(params) ~= "table" then
+      error(operation .. ": params must be a table, got " .. type(params), 2)
+    end
+    return _M.call(self, operation, params)
+  end
+end
+
+--- GetUserPoolMfaConfig. @tparam table params { UserPoolId = ... }
+_M.get_user_pool_mfa_config = op_method("GetUserPoolMfaConfig")
+--- SetUserPoolMfaConfig: replaces the pool's whole MFA configuration (AWS semantics).
+_M.set_user_pool_mfa_config = op_method("SetUserPoolMfaConfig")
+--- ListUserPools. @tparam table params { MaxResults = 1..60, NextToken = ... }
+_M.list_user_pools = op_method("ListUserPools")
+--- DescribeUserPool. @tparam table params { UserPoolId = ... }
+_M.describe_user_pool = op_method("DescribeUserPool")
+
+--- Iterates over every user pool, following NextToken across ListUserPools pages.
+-- On failure the iterator yields `false, err` once and then ends.
+-- @usage for pool, err in client:user_pools() do print(pool and pool.Id or err) end
+function _M:user_pools(page_size)
+  page_size = page_size or 60
+  local page, i, token, finished = nil, 0, nil, false
+  return function()
+    while true do
+      if page and i < #page then
+        i = i + 1
+        return page[i]
+      end
+      if finished then
+        return nil
+      end
+      local out, err = self:list_user_pools { MaxResults = page_size, NextToken = token }
+      if not out then
+        finished = true
+        return false, err
+      end
+      page, i = out.UserPools or {}, 0
+      token = out.NextToken
+      if token == nil or token == core.null then
+        finished = true
+      end
+    end
+  end
+end
+
+--- The resolved region (or nil), endpoint URL and maximum attempts.
+function _M:region() return self.core:region() end
+function _M:endpoint() return self.core:endpoint() end
+function _M:max_attempts() return self.core:max_attempts() end
+--- Where the credentials come from ("environment", "shared-credentials-file", ...).
+function _M:credentials_source() return self.core:credentials_source() end
+
+--- Releases the connection and resources now (also done by the garbage collector).
+function _M:close()
+  self.core:close()
+end
+
+mt.__close = _M.close
+mt.__tostring = function(self)
+  return tostring(self.core) .. (self.transport and " with a custom transport" or "")
+end
+
+return _M
