@@ -691,6 +691,125 @@ static int l_client_credentials_source(lua_State *L)
     return 1;
 }
 
+/* ------------------------------------------------------------------------------- batch
+ * client:call_many(operation, { params, ... }, concurrency) -> outs, errs: outs[i] is the
+ * result or false, errs[i] the error object or false. Inputs and results live in a batch
+ * userdata until the call is over, so a raised Lua error frees them. */
+
+#define BATCH_MT "cognito_mfa.batch"
+
+struct batch {
+    size_t n;
+    struct cmfa_value **inputs;
+    struct cmfa_batch_item *items;
+};
+
+static int batch_gc(lua_State *L)
+{
+    struct batch *b = luaL_checkudata(L, 1, BATCH_MT);
+    size_t i;
+
+    for (i = 0; b->inputs && i < b->n; i++)
+        cmfa_value_free(b->inputs[i]);
+    for (i = 0; b->items && i < b->n; i++) {
+        cmfa_value_free(b->items[i].output);
+        cmfa_error_cleanup(&b->items[i].err);
+    }
+    cmfa_free(b->inputs);
+    cmfa_free(b->items);
+    b->inputs = NULL;
+    b->items = NULL;
+    b->n = 0;
+    return 0;
+}
+
+static int l_client_call_many(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    const char *op = luaL_checkstring(L, 2);
+    int concurrency = (int)luaL_optinteger(L, 4, 8);
+    const struct cmfa_shape *shape = input_shape(op);
+    struct batch *b;
+    struct scratch *s;
+    size_t n, i;
+    cmfa_code rc;
+
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (concurrency < 1 || concurrency > 64)
+        return luaL_argerror(L, 4, "concurrency must be between 1 and 64");
+    lua_settop(L, 4);
+    n = cmfa_lua_rawlen(L, 3);
+    b = cmfa_lua_newuserdata(L, sizeof(*b));                     /* 5 */
+    memset(b, 0, sizeof(*b));
+    luaL_getmetatable(L, BATCH_MT);
+    lua_setmetatable(L, 5);
+    s = scratch_new(L);                                          /* 6 */
+    b->inputs = cmfa_malloc((n ? n : 1) * sizeof(*b->inputs));
+    b->items = cmfa_malloc((n ? n : 1) * sizeof(*b->items));
+    if (!b->inputs || !b->items)
+        return luaL_error(L, "not enough memory");
+    memset(b->inputs, 0, (n ? n : 1) * sizeof(*b->inputs));
+    memset(b->items, 0, (n ? n : 1) * sizeof(*b->items));
+    b->n = n;
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, 3, (int)i + 1);
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "call_many: params[%d] must be a table, got %s", (int)i + 1,
+                              luaL_typename(L, -1));
+        table_to_value(L, lua_gettop(L), shape, s);
+        b->inputs[i] = s->in;
+        s->in = NULL;
+        b->items[i].input = b->inputs[i];
+        lua_pop(L, 1);
+    }
+    lc->active = s;
+    rc = cmfa_call_many(lc->c, op, b->items, n, concurrency, &s->err);
+    lc->active = NULL;
+    flush_debug(L, 1, s);
+    if (rc != CMFA_OK) {
+        fail_with(L, &s->err);
+        scratch_release(L, 6);
+        return 2;
+    }
+    lua_createtable(L, (int)n, 0);                               /* 7: outs */
+    lua_createtable(L, (int)n, 0);                               /* 8: errs */
+    for (i = 0; i < n; i++) {
+        if (b->items[i].err.code == CMFA_OK) {
+            push_value(L, b->items[i].output, 0);
+            lua_rawseti(L, 7, (int)i + 1);
+            lua_pushboolean(L, 0);
+        } else {
+            lua_pushboolean(L, 0);
+            lua_rawseti(L, 7, (int)i + 1);
+            push_error(L, &b->items[i].err);
+        }
+        lua_rawseti(L, 8, (int)i + 1);
+    }
+    lua_pushcfunction(L, batch_gc);
+    lua_pushvalue(L, 5);
+    lua_call(L, 1, 0);
+    scratch_release(L, 6);
+    return 2;
+}
+
+/* client:redact(text) -> text with the client's secrets and auth header values hidden */
+static int l_client_redact(lua_State *L)
+{
+    struct lclient *lc = check_client(L, 1);
+    size_t len, out_len = 0;
+    const char *text = luaL_checklstring(L, 2, &len);
+    struct scratch *s;
+
+    lua_settop(L, 2);
+    s = scratch_new(L);
+    s->text = cmfa_client_redact(lc->c, text, len, &out_len);
+    if (!s->text)
+        return luaL_error(L, "not enough memory");
+    lua_pushlstring(L, s->text, out_len);
+    scratch_release(L, 3);
+    return 1;
+}
+
 /* ---------------------------------------------------------------------------- operation
  * One call driven by a Lua transport loop: request() -> I/O -> response()/transport_error()
  * -> retry decision from the core. */
@@ -1131,6 +1250,8 @@ static int l_service_error_known(lua_State *L)
 static const luaL_Reg client_methods[] = {
     {"call", l_client_call},
     {"call_json", l_client_call_json},
+    {"call_many", l_client_call_many},
+    {"redact", l_client_redact},
     {"operation", l_client_operation},
     {"max_attempts", l_client_max_attempts},
     {"region", l_client_region},
@@ -1191,6 +1312,10 @@ int luaopen_cognito_mfa_core(lua_State *L)
         return luaL_error(L, "cognito_mfa: library initialisation failed");
     new_class(L, CLIENT_MT, client_methods, l_client_close, l_client_tostring);
     new_class(L, OPERATION_MT, operation_methods, l_operation_gc, l_operation_tostring);
+    luaL_newmetatable(L, BATCH_MT);
+    lua_pushcfunction(L, batch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
     luaL_newmetatable(L, SCRATCH_MT);
     lua_pushcfunction(L, scratch_gc);
     lua_setfield(L, -2, "__gc");

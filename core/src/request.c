@@ -273,6 +273,23 @@ void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t siz
     cmfa__buf_cleanup(&out);
 }
 
+char *cmfa_client_redact(const struct cmfa_client *client, const char *text, size_t len,
+                         size_t *out_len)
+{
+    const char *secrets[3];
+    struct cmfa__buf out;
+    char *result = NULL;
+
+    if (!text)
+        return NULL;
+    cmfa__client_secrets(client, secrets);
+    cmfa__buf_init(&out, 0);
+    if (cmfa__redact(text, len, secrets, &out) == CMFA_OK)
+        result = cmfa__buf_take(&out, out_len);
+    cmfa__buf_cleanup(&out);
+    return result;
+}
+
 /* A server may echo what it was sent: nothing secret leaves through an error record. */
 static void scrub_error(const struct cmfa_client *client, struct cmfa_error *err)
 {

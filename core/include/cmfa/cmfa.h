@@ -267,6 +267,12 @@ CMFA_API int cmfa_client_max_attempts(const struct cmfa_client *client);
 CMFA_API const char *cmfa_client_credentials_source(struct cmfa_client *client,
                                                     struct cmfa_error *err);
 
+/* Text with the client's secret key and session token, and Authorization /
+ * X-Amz-Security-Token header values, replaced by "[redacted]". Caller frees with cmfa_free;
+ * NULL when out of memory. For debug output of transports other than the built-in one. */
+CMFA_API char *cmfa_client_redact(const struct cmfa_client *client, const char *text,
+                                  size_t len, size_t *out_len);
+
 /* Calls an operation: validates (modelled operations), signs, sends over libcurl with
  * retries, parses. *output receives the response (caller frees with cmfa_value_free). */
 CMFA_API cmfa_code cmfa_call(struct cmfa_client *client, const char *operation,
