@@ -4,11 +4,14 @@
 -- @module cognito_mfa.client
 
 local core = require "cognito_mfa.core"
+local resty = require "cognito_mfa.resty"
 
 local error = error
 local floor = math.floor
+local ipairs = ipairs
 local pairs = pairs
 local pcall = pcall
+local require = require
 local setmetatable = setmetatable
 local tostring = tostring
 local type = type
@@ -61,7 +64,8 @@ end
 --   secret_access_key, session_token }, connect_timeout, read_timeout (seconds), max_attempts,
 --   verify_tls (default true), ca_file, transport (function(request) -> response | nil, err),
 --   debug (function(text), secrets redacted), sleep (function(seconds), used between retries
---   of a custom transport)
+--   of a custom transport). Inside nginx the default transport is cognito_mfa.resty
+--   (cosockets, ngx.sleep); elsewhere libcurl in the C core.
 -- @return client, or nil and an error object (credentials/configuration problems)
 -- @raise on unknown options or wrong option types
 function _M.new(opts)
@@ -86,12 +90,41 @@ function _M.new(opts)
   if not c then
     return nil, err
   end
-  return setmetatable({
+  local self = {
     core = c,
     transport = opts.transport,
     debug = opts.debug,
     sleep = opts.sleep or core.sleep,
-  }, mt)
+  }
+  if not self.transport and resty.in_nginx() then
+    -- libcurl would block the nginx worker: do the I/O on cosockets instead
+    self.transport = resty.transport {
+      connect_timeout = opts.connect_timeout and floor(opts.connect_timeout * 1000),
+      read_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
+      send_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
+      verify_tls = opts.verify_tls, max_response_bytes = opts.max_response_bytes,
+    }
+    self.sleep = opts.sleep or resty.sleep
+    self.resty = true
+  end
+  return setmetatable(self, mt)
+end
+
+-- Inside nginx, cosockets exist only in some phases (not init, init_worker, set, log, ...).
+local function phase_error(self)
+  if not self.resty then
+    return nil
+  end
+  local ok, phase = resty.available()
+  if ok then
+    return nil
+  end
+  return setmetatable({
+    kind = "usage", code = "CosocketUnavailable", name = "CMFA_E_BAD_ARGUMENT",
+    message = "cognito_mfa cannot do I/O in nginx's " .. tostring(phase) .. " phase (no "
+      .. "cosockets there): call it from a request handler or a timer (ngx.timer.at)",
+    retryable = false, attempts = 0,
+  }, core.error_mt)
 end
 
 -- The failure kinds operation:transport_error() knows.
@@ -123,7 +156,7 @@ local function call_with_transport(self, operation, params)
       return nil, rerr
     end
     if self.debug then
-      self.debug(op:debug_text())
+      self.debug(op:debug_text() .. "\n")
     end
     local ok, res, terr = pcall(self.transport, req)
     local out, delay
@@ -139,7 +172,7 @@ local function call_with_transport(self, operation, params)
     else
       local body = res.body
       if self.debug then
-        self.debug("HTTP " .. res.status .. "\n\n" .. (body or ""))
+        self.debug(self.core:redact("HTTP " .. res.status .. "\n\n" .. (body or "") .. "\n"))
       end
       out, err, delay = op:response(res.status, res.headers or {}, body or "")
     end
@@ -167,9 +200,74 @@ function _M:call(operation, params)
     error("call: params must be a table, got " .. type(params), 2)
   end
   if self.transport then
+    local perr = phase_error(self)
+    if perr then
+      return nil, perr
+    end
     return call_with_transport(self, operation, params)
   end
   return self.core:call(operation, params)
+end
+
+--- Calls one operation for each params table, several at once: libcurl's multi interface in
+-- the C core, light threads inside nginx, one after another with another custom transport.
+-- @string operation e.g. "GetUserPoolMfaConfig"
+-- @tab list a list of params tables
+-- @int[opt=8] concurrency requests in flight at once (1..64)
+-- @return outs, errs: outs[i] is the result or false, errs[i] the error object or false; or
+--   nil and an error object when the batch itself could not run
+function _M:call_many(operation, list, concurrency)
+  if type(operation) ~= "string" then
+    error("call_many: operation must be a string, got " .. type(operation), 2)
+  end
+  if type(list) ~= "table" then
+    error("call_many: list must be a table of params, got " .. type(list), 2)
+  end
+  concurrency = concurrency or 8
+  if type(concurrency) ~= "number" or concurrency < 1 or concurrency > 64 or concurrency % 1 ~= 0 then
+    error("call_many: concurrency must be a whole number from 1 to 64", 2)
+  end
+  for i, params in ipairs(list) do
+    if type(params) ~= "table" then
+      error("call_many: list[" .. i .. "] must be a table, got " .. type(params), 2)
+    end
+  end
+  if not self.transport then
+    return self.core:call_many(operation, list, concurrency)
+  end
+  local perr = phase_error(self)
+  if perr then
+    return nil, perr
+  end
+  local outs, errs = {}, {}
+  local function one(i)
+    local out, err = call_with_transport(self, operation, list[i])
+    outs[i], errs[i] = out or false, err or false
+  end
+  if self.resty then
+    resty.run_concurrently(#list, concurrency, one)
+  else
+    for i = 1, #list do one(i) end
+  end
+  return outs, errs
+end
+
+--- Changes a pool's MFA configuration safely: reads it, applies `change` to a copy, checks
+-- the service's rules, sends the complete result, reads it back (see cognito_mfa.workflow).
+-- @string user_pool_id the pool
+-- @param change a function(config) editing a copy, or a partial table deep-merged into it
+--   (cognito_mfa.NULL clears a member or section)
+-- @tab[opt] opts dry_run, max_conflict_retries, verify
+-- @return { before, after, changes, applied, verified, dropped, ... } or nil, err
+function _M:modify_user_pool_mfa_config(user_pool_id, change, opts)
+  return require("cognito_mfa.workflow").modify(self, user_pool_id, change, opts)
+end
+
+--- Audits pools against a policy (see cognito_mfa.audit).
+-- @tab[opt] opts pools, rules, params, concurrency
+-- @return report { pools = { { id, name, passed, findings } }, passed } or nil, err
+function _M:audit(opts)
+  return require("cognito_mfa.audit").run(self, opts)
 end
 
 local function op_method(operation)

@@ -1,0 +1,147 @@
+--- Audits of many pools against a policy: configurations are fetched concurrently (libcurl's
+-- multi interface in scripts, light threads inside nginx), then every rule is evaluated.
+-- @module cognito_mfa.audit
+
+local policy = require "cognito_mfa.policy"
+local workflow = require "cognito_mfa.workflow"
+
+local error = error
+local ipairs = ipairs
+local type = type
+
+local _M = {}
+
+local DEFAULT_CONCURRENCY = 8
+
+local function pool_list(client, pools)
+  local list = {}
+  if pools == nil then
+    for pool, err in client:user_pools() do
+      if not pool then
+        return nil, err
+      end
+      list[#list + 1] = { id = pool.Id, name = pool.Name }
+    end
+    return list
+  end
+  if type(pools) ~= "table" then
+    error("audit: pools must be a list of pool ids, got " .. type(pools), 3)
+  end
+  for i, p in ipairs(pools) do
+    if type(p) == "string" then
+      list[i] = { id = p }
+    elseif type(p) == "table" and type(p.Id or p.id) == "string" then
+      list[i] = { id = p.Id or p.id, name = p.Name or p.name }
+    else
+      error("audit: pools[" .. i .. "] must be a pool id", 3)
+    end
+  end
+  return list
+end
+
+local function by_id_params(list, select)
+  local params, index = {}, {}
+  for i, p in ipairs(list) do
+    if not select or select(p) then
+      params[#params + 1] = { UserPoolId = p.id }
+      index[#index + 1] = i
+    end
+  end
+  return params, index
+end
+
+--- Audits pools against rules.
+-- @param client a cognito_mfa client
+-- @tab[opt] opts pools (ids; nil: every pool in the region), rules (default: the baseline),
+--   params (baseline parameters), concurrency (default 8)
+-- @return { pools = { { id, name, passed, findings, results, config, tier, error } },
+--   passed, failed_count, error_count }, or nil and an error object when the pools cannot be
+--   listed
+function _M.run(client, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("audit: options must be a table, got " .. type(opts), 2)
+  end
+  local rules = opts.rules or policy.baseline(opts.params)
+  local concurrency = opts.concurrency or DEFAULT_CONCURRENCY
+  if type(concurrency) ~= "number" or concurrency < 1 then
+    error("audit: concurrency must be a number >= 1", 2)
+  end
+  local list, lerr = pool_list(client, opts.pools)
+  if not list then
+    return nil, lerr
+  end
+
+  local params, index = by_id_params(list)
+  local outs, errs = client:call_many("GetUserPoolMfaConfig", params, concurrency)
+  for k, i in ipairs(index) do
+    if outs[k] then
+      list[i].config = workflow.normalize(outs[k])
+    else
+      list[i].error = errs[k]
+    end
+  end
+
+  -- DescribeUserPool only for pools whose configuration a rule needs it for (the tier)
+  local dparams, dindex = by_id_params(list, function(p)
+    return p.config and policy.needs_describe(rules, p.config)
+  end)
+  if #dparams > 0 then
+    local douts, derrs = client:call_many("DescribeUserPool", dparams, concurrency)
+    for k, i in ipairs(dindex) do
+      if douts[k] then
+        list[i].pool = douts[k]
+        list[i].tier = douts[k].UserPool and douts[k].UserPool.UserPoolTier
+        list[i].name = list[i].name or (douts[k].UserPool and douts[k].UserPool.Name)
+      else
+        list[i].error = derrs[k]
+      end
+    end
+  end
+
+  local report = { pools = {}, passed = true, failed_count = 0, error_count = 0 }
+  for _, p in ipairs(list) do
+    local entry = { id = p.id, name = p.name, config = p.config, tier = p.tier, error = p.error }
+    if p.error then
+      entry.passed = false
+      entry.findings = {}
+      report.error_count = report.error_count + 1
+    else
+      entry.findings, entry.results = policy.evaluate(p.config, rules, {
+        id = p.id, name = p.name, tier = p.tier, pool = p.pool, params = opts.params,
+      })
+      entry.passed = #entry.findings == 0
+      if not entry.passed then
+        report.failed_count = report.failed_count + 1
+      end
+    end
+    report.passed = report.passed and entry.passed
+    report.pools[#report.pools + 1] = entry
+  end
+  report.rules = rules
+  return report
+end
+
+--- Fixes the failed, fixable findings of an audit report through the safe modify workflow.
+-- @return a list of { id, result, error } (result as workflow.modify returns it)
+function _M.fix(client, report, opts)
+  opts = opts or {}
+  local outcomes = {}
+  for _, entry in ipairs(report.pools) do
+    local fixable = false
+    for _, f in ipairs(entry.findings or {}) do
+      if f.fixable then fixable = true end
+    end
+    if fixable then
+      local context = { id = entry.id, name = entry.name, tier = entry.tier }
+      local result, err = workflow.modify(client, entry.id, function(config)
+        local findings = policy.evaluate(config, report.rules, context)
+        return (policy.fix(config, report.rules, findings, context))
+      end, { dry_run = opts.dry_run })
+      outcomes[#outcomes + 1] = { id = entry.id, result = result, error = err }
+    end
+  end
+  return outcomes
+end
+
+return _M

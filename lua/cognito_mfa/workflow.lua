@@ -1,0 +1,344 @@
+--- Safe get -> modify -> set of a user pool's MFA configuration.
+--
+-- SetUserPoolMfaConfig replaces the whole configuration: a section left out is turned off.
+-- `modify` reads the current configuration, applies a change to a copy, checks the service's
+-- rules before anything is sent (preflight), sends the complete resulting configuration,
+-- reads it back and compares. Concurrent modifications are retried a bounded number of times.
+-- @module cognito_mfa.workflow
+
+local core = require "cognito_mfa.core"
+
+local concat = table.concat
+local error = error
+local getmetatable = getmetatable
+local ipairs = ipairs
+local next = next
+local pairs = pairs
+local setmetatable = setmetatable
+local sort = table.sort
+local tostring = tostring
+local type = type
+
+local NULL = core.null
+
+local _M = {}
+
+--- The sections of an MFA configuration, in the order they are shown.
+_M.SECTIONS = {
+  "MfaConfiguration", "SmsMfaConfiguration", "SoftwareTokenMfaConfiguration",
+  "EmailMfaConfiguration", "WebAuthnConfiguration",
+}
+local FACTOR_SECTIONS = { "SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration" }
+local TIERS_WITH_ESSENTIALS = { ESSENTIALS = true, PLUS = true }
+
+local function deep_copy(v)
+  if type(v) ~= "table" then
+    return v
+  end
+  local t = {}
+  for k, x in pairs(v) do
+    t[k] = deep_copy(x)
+  end
+  return setmetatable(t, getmetatable(v) == core.array_mt and core.array_mt or nil)
+end
+_M.deep_copy = deep_copy
+
+local function is_object(v)
+  return type(v) == "table" and getmetatable(v) ~= core.array_mt
+end
+
+-- Merges patch into target (in place). NULL removes a member; tables merge recursively,
+-- except arrays, which replace.
+local function deep_merge(target, patch)
+  for k, v in pairs(patch) do
+    if v == NULL then
+      target[k] = nil
+    elseif is_object(v) and is_object(target[k]) then
+      deep_merge(target[k], v)
+    elseif is_object(v) then
+      local fresh = {}
+      deep_merge(fresh, v)
+      target[k] = fresh
+    else
+      target[k] = deep_copy(v)
+    end
+  end
+  return target
+end
+_M.deep_merge = deep_merge
+
+-- Removes NULL markers and empty sections so a configuration compares and sends cleanly.
+local function strip_nulls(t)
+  for k, v in pairs(t) do
+    if v == NULL then
+      t[k] = nil
+    elseif is_object(v) then
+      strip_nulls(v)
+    end
+  end
+  return t
+end
+
+--- The MFA configuration part of a GetUserPoolMfaConfig response (or any table): the five
+-- sections only, with empty SMS sections (no message, no SmsConfiguration) removed, because
+-- an empty section means "not configured" and emulators return one for pools without SMS.
+function _M.normalize(config)
+  local out = {}
+  for _, s in ipairs(_M.SECTIONS) do
+    if config[s] ~= nil and config[s] ~= NULL then
+      out[s] = deep_copy(config[s])
+    end
+  end
+  strip_nulls(out)
+  if is_object(out.SmsMfaConfiguration) and next(out.SmsMfaConfiguration) == nil then
+    out.SmsMfaConfiguration = nil
+  end
+  if is_object(out.SmsMfaConfiguration) and is_object(out.SmsMfaConfiguration.SmsConfiguration)
+     and next(out.SmsMfaConfiguration.SmsConfiguration) == nil then
+    out.SmsMfaConfiguration.SmsConfiguration = nil
+    if next(out.SmsMfaConfiguration) == nil then
+      out.SmsMfaConfiguration = nil
+    end
+  end
+  return out
+end
+
+--- Which factors a configuration enables (the service's notion, aws-contract.md section 3).
+-- @return table { sms = bool, totp = bool, email = bool, webauthn = bool }
+function _M.factors(config)
+  local sms = config.SmsMfaConfiguration
+  local smscfg = is_object(sms) and sms.SmsConfiguration or nil
+  local caller = is_object(smscfg) and (
+    (type(smscfg.SnsCallerArn) == "string" and smscfg.SnsCallerArn ~= "")
+    or (is_object(smscfg.EumsSms) and type(smscfg.EumsSms.CallerArn) == "string"
+        and smscfg.EumsSms.CallerArn ~= ""))
+  local totp = config.SoftwareTokenMfaConfiguration
+  return {
+    sms = caller and true or false,
+    totp = is_object(totp) and totp.Enabled == true,
+    email = is_object(config.EmailMfaConfiguration),
+    webauthn = is_object(config.WebAuthnConfiguration),
+  }
+end
+
+local function flatten(v, prefix, out)
+  if is_object(v) and next(v) ~= nil then
+    for k, x in pairs(v) do
+      flatten(x, prefix == "" and k or (prefix .. "." .. k), out)
+    end
+  elseif prefix ~= "" then
+    out[prefix] = v
+  end
+  return out
+end
+
+local function same(a, b)
+  if type(a) == "table" and type(b) == "table" then
+    return core.encode(a) == core.encode(b)
+  end
+  return a == b
+end
+
+--- Differences between two configurations: a list of { path, old, new }, sorted by path.
+function _M.diff(before, after)
+  local a, b = flatten(before, "", {}), flatten(after, "", {})
+  local changes = {}
+  for path, old in pairs(a) do
+    if not same(old, b[path]) then
+      changes[#changes + 1] = { path = path, old = old, new = b[path] }
+    end
+  end
+  for path, new in pairs(b) do
+    if a[path] == nil then
+      changes[#changes + 1] = { path = path, old = nil, new = new }
+    end
+  end
+  sort(changes, function(x, y) return x.path < y.path end)
+  return changes
+end
+
+local function refusal(message, violations)
+  return setmetatable({
+    kind = "validation", code = "PreflightRefused", name = "CMFA_E_VALIDATION",
+    message = message, retryable = false, attempts = 0, violations = violations,
+  }, core.error_mt)
+end
+
+local function touches(before, after, section, member)
+  local a, b = before[section], after[section]
+  if member then
+    a = is_object(a) and a[member] or nil
+    b = is_object(b) and b[member] or nil
+  end
+  return b ~= nil and not same(a, b)
+end
+
+--- The preflight: the service's rules applied before anything is sent.
+-- @tab after the configuration to send (normalized)
+-- @tab before the current configuration
+-- @tparam function describe called (at most once) when the tier matters; returns the
+--   DescribeUserPool response or nil, err
+-- @return request (the SetUserPoolMfaConfig parameters but UserPoolId), dropped (factor
+--   settings left out because MFA is OFF); or nil, err
+function _M.preflight(after, before, describe)
+  local violations = {}
+  local mode = after.MfaConfiguration or "OFF"
+  local f = _M.factors(after)
+  if (mode == "ON" or mode == "OPTIONAL") and not (f.sms or f.totp or f.email) then
+    violations[#violations + 1] = {
+      path = "MfaConfiguration", rule = "preflight",
+      message = "MfaConfiguration " .. mode .. " needs an enabled factor: SMS with a caller ARN "
+        .. "(SnsCallerArn or EumsSms), TOTP (SoftwareTokenMfaConfiguration.Enabled = true) or "
+        .. "email (EmailMfaConfiguration); WebAuthn does not count",
+    }
+  end
+  -- Tier: email MFA (unless it is dropped because MFA goes OFF) and WebAuthn's
+  -- FactorConfiguration need Essentials or higher; checked only when the change touches them.
+  local needs_tier = {}
+  if mode ~= "OFF" and touches(before, after, "EmailMfaConfiguration") then
+    needs_tier[#needs_tier + 1] = "EmailMfaConfiguration"
+  end
+  if touches(before, after, "WebAuthnConfiguration", "FactorConfiguration") then
+    needs_tier[#needs_tier + 1] = "WebAuthnConfiguration.FactorConfiguration"
+  end
+  if #needs_tier > 0 then
+    local pool, err = describe()
+    if not pool then
+      return nil, err
+    end
+    local tier = pool.UserPool and pool.UserPool.UserPoolTier
+    -- AWS: "Defaults to ESSENTIALS"; an emulator that stores no tier is taken at that word.
+    if tier ~= nil and tier ~= NULL and not TIERS_WITH_ESSENTIALS[tier] then
+      for _, path in ipairs(needs_tier) do
+        violations[#violations + 1] = {
+          path = path, rule = "preflight",
+          message = path .. " needs the Essentials tier or higher; this pool is " .. tostring(tier),
+        }
+      end
+    end
+  end
+  if #violations > 0 then
+    local parts = {}
+    for i, v in ipairs(violations) do parts[i] = v.message end
+    return nil, refusal("refused before sending: " .. concat(parts, "; "), violations)
+  end
+
+  local request = deep_copy(after)
+  request.MfaConfiguration = mode
+  local dropped = {}
+  if mode == "OFF" then
+    -- AWS: "can't turn off MFA and configure an MFA together". WebAuthn may stay.
+    for _, s in ipairs(FACTOR_SECTIONS) do
+      if request[s] ~= nil then
+        dropped[#dropped + 1] = s
+        request[s] = nil
+      end
+    end
+  end
+  return request, dropped
+end
+
+local function apply_change(config, change)
+  local work = deep_copy(config)
+  if type(change) == "function" then
+    local replaced = change(work)
+    if replaced ~= nil then
+      if type(replaced) ~= "table" then
+        error("modify: the change function must edit its argument or return a table", 3)
+      end
+      work = replaced
+    end
+  else
+    deep_merge(work, change)
+  end
+  return _M.normalize(work)
+end
+
+local function is_conflict(err)
+  return type(err) == "table" and err.code == "ConcurrentModificationException"
+end
+
+--- Changes a pool's MFA configuration safely.
+-- @param client a cognito_mfa client
+-- @string user_pool_id the pool
+-- @param change a function(config) that edits a copy of the current configuration (or returns
+--   a new one), or a partial table deep-merged into it; cognito_mfa.NULL clears a member or
+--   section on purpose
+-- @tab[opt] opts dry_run (send nothing), max_conflict_retries (default 3), verify (default true)
+-- @return { user_pool_id, before, after, changes, applied, verified, dropped, request,
+--   readback, mismatches, attempts }, or nil and an error object
+-- @raise when change is neither a table nor a function
+function _M.modify(client, user_pool_id, change, opts)
+  if type(user_pool_id) ~= "string" then
+    error("modify_user_pool_mfa_config: user_pool_id must be a string, got " .. type(user_pool_id), 2)
+  end
+  if type(change) ~= "table" and type(change) ~= "function" then
+    error("modify_user_pool_mfa_config: change must be a table or a function, got " .. type(change), 2)
+  end
+  opts = opts or {}
+  local max_conflicts = opts.max_conflict_retries or 3
+  local conflicts = 0
+  local described
+  local function describe()
+    if described == nil then
+      local out, err = client:describe_user_pool { UserPoolId = user_pool_id }
+      if not out then return nil, err end
+      described = out
+    end
+    return described
+  end
+
+  while true do
+    local current, err = client:get_user_pool_mfa_config { UserPoolId = user_pool_id }
+    if not current then
+      return nil, err
+    end
+    local before = _M.normalize(current)
+    local after = apply_change(before, change)
+    local request, dropped = _M.preflight(after, before, describe)
+    if not request then
+      return nil, dropped
+    end
+    request.UserPoolId = user_pool_id
+    local ok, verr = core.validate("SetUserPoolMfaConfig", request)
+    if not ok then
+      return nil, verr
+    end
+    local result = {
+      user_pool_id = user_pool_id, before = before, after = after,
+      changes = _M.diff(before, after), dropped = dropped, request = request,
+      applied = false, conflicts = conflicts,
+    }
+    if opts.dry_run then
+      return result
+    end
+    local sent, serr = client:set_user_pool_mfa_config(request)
+    if not sent then
+      if is_conflict(serr) and conflicts < max_conflicts then
+        conflicts = conflicts + 1
+      else
+        return nil, serr
+      end
+    else
+      result.applied = true
+      result.conflicts = conflicts
+      if opts.verify == false then
+        return result
+      end
+      local back, berr = client:get_user_pool_mfa_config { UserPoolId = user_pool_id }
+      if not back then
+        result.verified = false
+        result.verify_error = berr
+        return result
+      end
+      local expected = deep_copy(request)
+      expected.UserPoolId = nil
+      result.readback = _M.normalize(back)
+      result.mismatches = _M.diff(expected, result.readback)
+      result.verified = #result.mismatches == 0
+      return result
+    end
+  end
+end
+
+return _M
