@@ -1263,6 +1263,7 @@ _M.register("repl", {
   run = run_repl,
 })
 
--- Workflow commands (audit, modify, plan, apply) register here with _M.register.
+-- Workflow commands: audit, modify, plan, apply.
+require("cognito_mfa.cli_workflow").register(_M)
 
 return _M

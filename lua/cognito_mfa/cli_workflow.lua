@@ -1,0 +1,626 @@
+--- The workflow commands of the cognito-mfa tool: audit, modify, plan and apply.
+-- They register into cognito_mfa.cli; see `cognito-mfa <command> help`.
+-- @module cognito_mfa.cli_workflow
+
+local cognito_mfa = require "cognito_mfa"
+local audit = require "cognito_mfa.audit"
+local output = require "cognito_mfa.output"
+local policy = require "cognito_mfa.policy"
+local shorthand = require "cognito_mfa.shorthand"
+local workflow = require "cognito_mfa.workflow"
+
+local concat = table.concat
+local execute = os.execute
+local format = string.format
+local getmetatable = getmetatable
+local ipairs = ipairs
+local load = load
+local max = math.max
+local min = math.min
+local next = next
+local loadstring = loadstring   -- luacheck: ignore (Lua 5.1 / LuaJIT)
+local pairs = pairs
+local pcall = pcall
+local rep = string.rep
+local setfenv = setfenv         -- luacheck: ignore (Lua 5.1 / LuaJIT)
+local sort = table.sort
+local tostring = tostring
+local type = type
+
+local _M = {}
+
+local PROG = "cognito-mfa"
+local EXIT_FINDINGS = 3        -- audit: some rule fails
+local EXIT_CHANGES = 2         -- plan: there are changes (terraform plan -detailed-exitcode)
+local EXIT_DECLINED = 1        -- apply: the user did not confirm
+
+local SECTION_OPTIONS = {
+  { name = "--sms-mfa-configuration", member = "SmsMfaConfiguration", shape = "SmsMfaConfigType" },
+  { name = "--software-token-mfa-configuration", member = "SoftwareTokenMfaConfiguration",
+    shape = "SoftwareTokenMfaConfigType" },
+  { name = "--email-mfa-configuration", member = "EmailMfaConfiguration", shape = "EmailMfaConfigType" },
+  { name = "--web-authn-configuration", member = "WebAuthnConfiguration",
+    shape = "WebAuthnConfigurationType" },
+}
+
+-- ------------------------------------------------------------------------------ helpers
+
+local function show(v)
+  if v == nil or v == cognito_mfa.NULL then
+    return "(none)"
+  end
+  if type(v) == "table" then
+    return cognito_mfa.encode_json(v)
+  end
+  if type(v) == "string" then
+    return format("%q", v)
+  end
+  return tostring(v)
+end
+
+--- Lines describing changes: "~ path: old -> new", "+ path: new", "- path: old".
+function _M.diff_lines(changes, indent)
+  indent = indent or "  "
+  local lines = {}
+  for _, c in ipairs(changes) do
+    if c.old == nil then
+      lines[#lines + 1] = indent .. "+ " .. c.path .. ": " .. show(c.new)
+    elseif c.new == nil then
+      lines[#lines + 1] = indent .. "- " .. c.path .. ": " .. show(c.old)
+    else
+      lines[#lines + 1] = indent .. "~ " .. c.path .. ": " .. show(c.old) .. " -> " .. show(c.new)
+    end
+  end
+  return lines
+end
+
+local function xml_escape(s)
+  return (tostring(s):gsub("[&<>\"']", {
+    ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;",
+  }):gsub("[%z\1-\8\11\12\14-\31]", "?"))
+end
+
+local function stderr_is_terminal(ctx)
+  local forced = ctx.getenv("COGNITO_MFA_PROGRESS")
+  if forced == "1" or forced == "0" then
+    return forced == "1"
+  end
+  local r = execute("test -t 2")
+  return r == true or r == 0
+end
+
+local function array(t)
+  return setmetatable(t, cognito_mfa.array_mt)
+end
+
+-- ------------------------------------------------------------------------------- audit
+
+local function audit_json(report)
+  local pools = {}
+  for i, p in ipairs(report.pools) do
+    pools[i] = {
+      UserPoolId = p.id, Name = p.name, Passed = p.passed,
+      Findings = array((function()
+        local f = {}
+        for j, x in ipairs(p.findings or {}) do
+          f[j] = { Rule = x.id, Severity = x.severity, Message = x.message, Fixable = x.fixable }
+        end
+        return f
+      end)()),
+      Error = p.error and { Code = p.error.code, Kind = p.error.kind, Message = p.error.message } or nil,
+    }
+  end
+  return { Passed = report.passed, Pools = array(pools),
+           FailedCount = report.failed_count, ErrorCount = report.error_count }
+end
+
+--- JUnit XML for CI systems: one testsuite, one testcase per pool and rule.
+function _M.junit(report)
+  local cases, tests, failures, errors = {}, 0, 0, 0
+  for _, p in ipairs(report.pools) do
+    local class = xml_escape(p.id)
+    if p.error then
+      tests, errors = tests + 1, errors + 1
+      cases[#cases + 1] = format('    <testcase classname="%s" name="read configuration">\n'
+        .. '      <error type="%s" message="%s"/>\n    </testcase>', class,
+        xml_escape(p.error.code or p.error.kind or "error"), xml_escape(p.error.message or ""))
+    else
+      local failed = {}
+      for _, f in ipairs(p.findings) do failed[f.id] = f end
+      for _, r in ipairs(p.results or {}) do
+        tests = tests + 1
+        local f = failed[r.id]
+        if f then
+          failures = failures + 1
+          cases[#cases + 1] = format('    <testcase classname="%s" name="%s">\n'
+            .. '      <failure type="%s" message="%s"/>\n    </testcase>', class,
+            xml_escape(r.id), xml_escape(f.severity), xml_escape(f.message or ""))
+        else
+          cases[#cases + 1] = format('    <testcase classname="%s" name="%s"/>', class,
+            xml_escape(r.id))
+        end
+      end
+    end
+  end
+  return concat({
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    format('<testsuites name="cognito-mfa audit" tests="%d" failures="%d" errors="%d">',
+      tests, failures, errors),
+    format('  <testsuite name="cognito-mfa audit" tests="%d" failures="%d" errors="%d">',
+      tests, failures, errors),
+    concat(cases, "\n"),
+    "  </testsuite>",
+    "</testsuites>",
+    "",
+  }, "\n")
+end
+
+local function audit_text(report)
+  local rows = { { "USER POOL", "NAME", "RESULT", "FINDINGS" } }
+  for _, p in ipairs(report.pools) do
+    local ids = {}
+    for _, f in ipairs(p.findings or {}) do ids[#ids + 1] = f.id end
+    rows[#rows + 1] = { p.id, p.name or "-", p.error and "ERROR" or (p.passed and "PASS" or "FAIL"),
+                        p.error and tostring(p.error.code) or (#ids > 0 and concat(ids, ", ") or "-") }
+  end
+  local widths = {}
+  for _, r in ipairs(rows) do
+    for i, cell in ipairs(r) do
+      widths[i] = max(widths[i] or 0, #tostring(cell))
+    end
+  end
+  local lines = {}
+  for n, r in ipairs(rows) do
+    local cells = {}
+    for i, cell in ipairs(r) do
+      cells[i] = i < #r and (tostring(cell) .. rep(" ", widths[i] - #tostring(cell))) or tostring(cell)
+    end
+    lines[#lines + 1] = concat(cells, "  ")
+    if n == 1 then
+      local dashes = {}
+      for i = 1, #r do dashes[i] = rep("-", widths[i]) end
+      lines[#lines + 1] = concat(dashes, "  ")
+    end
+  end
+  local details = {}
+  for _, p in ipairs(report.pools) do
+    for _, f in ipairs(p.findings or {}) do
+      details[#details + 1] = format("  %s %-26s [%s] %s%s", p.id, f.id, f.severity,
+        tostring(f.message), f.fixable and " (fixable)" or "")
+    end
+    if p.error then
+      details[#details + 1] = format("  %s could not be read: %s", p.id, tostring(p.error.message))
+    end
+  end
+  if #details > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "Findings:"
+    for _, d in ipairs(details) do lines[#lines + 1] = d end
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = format("%d pools: %d passed, %d failed, %d could not be read",
+    #report.pools, #report.pools - report.failed_count - report.error_count,
+    report.failed_count, report.error_count)
+  return concat(lines, "\n") .. "\n"
+end
+
+local function load_rules(ctx, opts)
+  if opts.policy then
+    local rules, err = policy.load(opts.policy)
+    if not rules then
+      return nil, ctx:usage_error("--policy " .. opts.policy .. ": " .. tostring(err), "audit")
+    end
+    return rules
+  end
+  return policy.baseline { allow_optional = opts.allow_optional }
+end
+
+-- Audits in chunks so that a terminal can be shown progress.
+local function run_audit(ctx, client, ids, rules, opts)
+  local pools = ids
+  if pools and #pools > 0 and type(pools[1]) == "string" then
+    -- pools named by id: their names come from DescribeUserPool (fetched concurrently; a pool
+    -- that cannot be described is reported by the audit itself)
+    local params = {}
+    for i, id in ipairs(pools) do params[i] = { UserPoolId = id } end
+    local outs = client:call_many("DescribeUserPool", params, opts.concurrency or 8) or {}
+    local named = {}
+    for i, id in ipairs(pools) do
+      local up = outs[i] and outs[i].UserPool
+      named[i] = { Id = id, Name = up and up.Name or nil }
+    end
+    pools = named
+  end
+  if not pools then
+    pools = {}
+    for pool, err in client:user_pools() do
+      if not pool then
+        return nil, err
+      end
+      pools[#pools + 1] = { Id = pool.Id, Name = pool.Name }
+    end
+  end
+  local progress = stderr_is_terminal(ctx)
+  local chunk = max((opts.concurrency or 8) * 8, 64)
+  local merged = { pools = {}, passed = true, failed_count = 0, error_count = 0, rules = rules }
+  for first = 1, #pools, chunk do
+    local part = {}
+    for i = first, min(first + chunk - 1, #pools) do part[#part + 1] = pools[i] end
+    local report, err = client:audit { pools = part, rules = rules, concurrency = opts.concurrency,
+                                       params = { allow_optional = opts.allow_optional } }
+    if not report then
+      return nil, err
+    end
+    for _, p in ipairs(report.pools) do merged.pools[#merged.pools + 1] = p end
+    merged.passed = merged.passed and report.passed
+    merged.failed_count = merged.failed_count + report.failed_count
+    merged.error_count = merged.error_count + report.error_count
+    if progress then
+      ctx.err(format("\raudited %d of %d pools", #merged.pools, #pools))
+    end
+  end
+  if progress and #pools > 0 then
+    ctx.err("\n")
+  end
+  return merged
+end
+
+local function cmd_audit(ctx, opts)
+  local rules, code = load_rules(ctx, opts)
+  if not rules then
+    return code
+  end
+  if opts.dry_run and not opts.fix then
+    return ctx:usage_error("--dry-run goes with --fix", "audit")
+  end
+  local client, cerr = ctx:client()
+  if not client then
+    return ctx:report(cerr)
+  end
+  local report, err = run_audit(ctx, client, opts.user_pool_id, rules, opts)
+  if not report then
+    return ctx:report(err, "ListUserPools")
+  end
+  if opts.fix then
+    local outcomes = audit.fix(client, report, { dry_run = opts.dry_run })
+    for _, o in ipairs(outcomes) do
+      if o.result then
+        ctx.err(format("%s %s:\n", opts.dry_run and "would fix" or "fixed", o.id))
+        for _, l in ipairs(_M.diff_lines(o.result.changes, "  ")) do ctx.err(l .. "\n") end
+        if #o.result.dropped > 0 then
+          ctx.err("  (MFA is OFF: not sent: " .. concat(o.result.dropped, ", ") .. ")\n")
+        end
+      else
+        ctx.err(format("could not fix %s: %s\n", o.id, tostring(o.error and o.error.message)))
+      end
+    end
+    if not opts.dry_run and #outcomes > 0 then
+      local ids = {}
+      for i, p in ipairs(report.pools) do ids[i] = { Id = p.id, Name = p.name } end
+      report, err = run_audit(ctx, client, ids, rules, opts)
+      if not report then
+        return ctx:report(err, "GetUserPoolMfaConfig")
+      end
+    end
+  end
+  local fmt = opts.output or "text"
+  if fmt == "json" then
+    ctx.out(output.json(audit_json(report)))
+  elseif fmt == "junit" then
+    ctx.out(_M.junit(report))
+  else
+    ctx.out(audit_text(report))
+  end
+  return report.passed and 0 or EXIT_FINDINGS
+end
+
+-- ------------------------------------------------------------------------------ modify
+
+local function section_change(ctx, opts)
+  local change = {}
+  for _, o in ipairs(SECTION_OPTIONS) do
+    local raw = opts[(o.name:sub(3):gsub("%-", "_"))]
+    if raw then
+      local v, err = shorthand.value(raw, o.shape, { model = ctx.model, read_file = ctx.read_file })
+      if v == nil then
+        return nil, o.name .. ": " .. tostring(err)
+      end
+      change[o.member] = v
+    end
+  end
+  if opts.mfa_configuration then
+    change.MfaConfiguration = opts.mfa_configuration
+  end
+  for _, name in ipairs(opts.clear or {}) do
+    local member
+    for _, o in ipairs(SECTION_OPTIONS) do
+      if name == o.member or name == o.name:sub(3) then member = o.member end
+    end
+    if not member then
+      return nil, "--clear: unknown section '" .. name .. "' (use one of sms-mfa-configuration, "
+        .. "software-token-mfa-configuration, email-mfa-configuration, web-authn-configuration)"
+    end
+    change[member] = cognito_mfa.NULL
+  end
+  return change
+end
+
+local function print_result(ctx, result, fmt)
+  if fmt == "json" then
+    ctx.out(output.json({
+      UserPoolId = result.user_pool_id, Applied = result.applied, Verified = result.verified,
+      DryRun = not result.applied, Changes = array((function()
+        local list = {}
+        for i, c in ipairs(result.changes) do list[i] = { Path = c.path, Old = c.old, New = c.new } end
+        return list
+      end)()),
+      NotSent = array(result.dropped or {}), Before = result.before, After = result.after,
+    }))
+    return
+  end
+  local lines = { result.user_pool_id .. ":" }
+  if #result.changes == 0 then
+    lines[#lines + 1] = "  no changes"
+  end
+  for _, l in ipairs(_M.diff_lines(result.changes)) do lines[#lines + 1] = l end
+  if result.dropped and #result.dropped > 0 then
+    lines[#lines + 1] = "  MFA is OFF, so these factor settings are not sent (AWS refuses OFF with "
+      .. "a factor): " .. concat(result.dropped, ", ")
+  end
+  if not result.applied then
+    lines[#lines + 1] = "  dry run: nothing was sent"
+  elseif result.verified then
+    lines[#lines + 1] = "  applied and verified (the configuration read back matches)"
+  else
+    lines[#lines + 1] = "  applied, but the configuration read back differs:"
+    for _, l in ipairs(_M.diff_lines(result.mismatches or {}, "    ")) do lines[#lines + 1] = l end
+  end
+  ctx.out(concat(lines, "\n") .. "\n")
+end
+
+local function cmd_modify(ctx, opts)
+  if not opts.user_pool_id then
+    return ctx:usage_error("the following arguments are required: --user-pool-id", "modify")
+  end
+  local change, cerr = section_change(ctx, opts)
+  if not change then
+    return ctx:usage_error(cerr, "modify")
+  end
+  if next(change) == nil then
+    return ctx:usage_error("nothing to change: give a value option or --clear", "modify")
+  end
+  local client, err = ctx:client()
+  if not client then
+    return ctx:report(err)
+  end
+  local result, merr = client:modify_user_pool_mfa_config(opts.user_pool_id, change,
+    { dry_run = opts.dry_run })
+  if not result then
+    return ctx:report(merr, "SetUserPoolMfaConfig")
+  end
+  print_result(ctx, result, ctx.globals.output == "json" and "json" or "text")
+  return 0
+end
+
+-- ------------------------------------------------------------------------ plan / apply
+
+local function load_desired(ctx, path)
+  local text, rerr = ctx.read_file(path)
+  if not text then
+    return nil, "cannot read " .. path .. ": " .. tostring(rerr)
+  end
+  local desired
+  if path:match("%.lua$") then
+    if text:sub(1, 1) == "\27" then
+      return nil, path .. ": binary chunks are not accepted"
+    end
+    local env = { NULL = cognito_mfa.NULL }
+    local chunk, lerr
+    if setfenv then
+      chunk, lerr = loadstring(text, "@" .. path)
+      if chunk then setfenv(chunk, env) end
+    else
+      chunk, lerr = load(text, "@" .. path, "t", env)
+    end
+    if not chunk then
+      return nil, tostring(lerr)
+    end
+    local ok, v = pcall(chunk)
+    if not ok then
+      return nil, tostring(v)
+    end
+    desired = v
+  else
+    local v, jerr = cognito_mfa.decode_json(text)
+    if v == nil then
+      return nil, path .. ": invalid JSON: " .. tostring(jerr and jerr.message)
+    end
+    desired = v
+  end
+  if type(desired) ~= "table" or getmetatable(desired) == cognito_mfa.array_mt then
+    return nil, path .. ": the desired file maps pool ids (or \"*\") to MFA settings"
+  end
+  for k, v in pairs(desired) do
+    if type(k) ~= "string" or type(v) ~= "table" then
+      return nil, path .. ": each key is a pool id or \"*\" and each value a table of settings"
+    end
+  end
+  return desired
+end
+
+-- The targets of a desired file: every pool for "*", merged with the pool's own entry.
+local function targets(client, desired)
+  local list, seen = {}, {}
+  if desired["*"] then
+    for pool, err in client:user_pools() do
+      if not pool then
+        return nil, err
+      end
+      local change = workflow.deep_copy(desired["*"])
+      if desired[pool.Id] then
+        workflow.deep_merge(change, desired[pool.Id])
+      end
+      list[#list + 1] = { id = pool.Id, change = change }
+      seen[pool.Id] = true
+    end
+  end
+  local ids = {}
+  for id in pairs(desired) do
+    if id ~= "*" and not seen[id] then ids[#ids + 1] = id end
+  end
+  sort(ids)
+  for _, id in ipairs(ids) do
+    list[#list + 1] = { id = id, change = desired[id] }
+  end
+  return list
+end
+
+local function make_plan(ctx, opts)
+  if not opts.desired then
+    return nil, ctx:usage_error("the following arguments are required: --desired")
+  end
+  local desired, derr = load_desired(ctx, opts.desired)
+  if not desired then
+    return nil, ctx:usage_error("--desired: " .. derr)
+  end
+  local client, err = ctx:client()
+  if not client then
+    return nil, ctx:report(err)
+  end
+  local list, terr = targets(client, desired)
+  if not list then
+    return nil, ctx:report(terr, "ListUserPools")
+  end
+  local plan = { client = client, pools = {}, changed = 0 }
+  for _, t in ipairs(list) do
+    local result, merr = client:modify_user_pool_mfa_config(t.id, t.change, { dry_run = true })
+    if not result then
+      ctx.err(t.id .. ": ")
+      return nil, ctx:report(merr, "SetUserPoolMfaConfig")
+    end
+    plan.pools[#plan.pools + 1] = { id = t.id, change = t.change, result = result }
+    if #result.changes > 0 then plan.changed = plan.changed + 1 end
+  end
+  return plan
+end
+
+local function print_plan(ctx, plan)
+  for _, p in ipairs(plan.pools) do
+    if #p.result.changes > 0 then
+      ctx.out(p.id .. ":\n")
+      for _, l in ipairs(_M.diff_lines(p.result.changes)) do ctx.out(l .. "\n") end
+    end
+  end
+  ctx.out(format("Plan: %d of %d pools to change.\n", plan.changed, #plan.pools))
+end
+
+local function cmd_plan(ctx, opts)
+  local plan, code = make_plan(ctx, opts)
+  if not plan then
+    return code
+  end
+  print_plan(ctx, plan)
+  return plan.changed > 0 and EXIT_CHANGES or 0
+end
+
+local function cmd_apply(ctx, opts)
+  local plan, code = make_plan(ctx, opts)
+  if not plan then
+    return code
+  end
+  print_plan(ctx, plan)
+  if plan.changed == 0 then
+    return 0
+  end
+  if not opts.auto_approve then
+    ctx.out("Apply these changes? Only 'yes' is accepted: ")
+    local answer = ctx.stdin:read("*l")
+    if answer ~= "yes" then
+      ctx.out("\nApply cancelled.\n")
+      return EXIT_DECLINED
+    end
+  end
+  local worst = 0
+  for _, p in ipairs(plan.pools) do
+    if #p.result.changes > 0 then
+      local result, err = plan.client:modify_user_pool_mfa_config(p.id, p.change)
+      if result then
+        print_result(ctx, result, "text")
+      else
+        ctx.err(p.id .. ": ")
+        local c = ctx:report(err, "SetUserPoolMfaConfig")
+        if worst == 0 then worst = c end
+      end
+    end
+  end
+  return worst
+end
+
+--- Registers audit, modify, plan and apply into the CLI module.
+function _M.register(cli)
+  local modify_options = {
+    { name = "--user-pool-id", arg = "ID", help = "the user pool" },
+    { name = "--mfa-configuration", arg = "MODE", choices = { "OFF", "ON", "OPTIONAL" },
+      help = "OFF, ON or OPTIONAL" },
+  }
+  for _, o in ipairs(SECTION_OPTIONS) do
+    modify_options[#modify_options + 1] = { name = o.name, arg = "VALUE",
+      help = "merged into the current " .. o.member .. " (JSON, shorthand or file://)" }
+  end
+  modify_options[#modify_options + 1] = { name = "--clear", arg = "SECTION", many = true,
+    help = "remove a section on purpose (e.g. email-mfa-configuration)" }
+  modify_options[#modify_options + 1] = { name = "--dry-run", flag = true,
+    help = "show the changes, send nothing" }
+
+  cli.register("audit", {
+    summary = "Check pools against a policy (the built-in baseline or a Lua rule file).",
+    description = "Reads the MFA configuration of the given pools (default: every pool in the "
+      .. "region) concurrently and evaluates each rule. Exit status 0 when every rule passes, 3 "
+      .. "when any fails. --fix changes failing pools through the safe modify workflow.",
+    usage = PROG .. " audit [--user-pool-id ID ...] [--policy FILE] [--output text|json|junit] "
+      .. "[--fix [--dry-run]]",
+    options = {
+      { name = "--user-pool-id", arg = "ID", many = true, help = "pools to audit (default: all)" },
+      { name = "--policy", arg = "FILE", help = "a Lua file returning rules (default: baseline)" },
+      { name = "--allow-optional", flag = true, help = "baseline: accept MFA OPTIONAL" },
+      { name = "--concurrency", arg = "N", number = true, help = "requests in flight (default 8)" },
+      { name = "--output", arg = "FORMAT", choices = { "text", "json", "junit" },
+        help = "text (default), json or junit" },
+      { name = "--fix", flag = true, help = "fix failing pools (safe modify)" },
+      { name = "--dry-run", flag = true, help = "with --fix: show the fixes, send nothing" },
+    },
+    run = function(ctx, opts)
+      if opts.concurrency and (opts.concurrency < 1 or opts.concurrency > 64) then
+        return ctx:usage_error("--concurrency must be between 1 and 64", "audit")
+      end
+      return cmd_audit(ctx, opts)
+    end,
+  })
+  cli.register("modify", {
+    summary = "Change MFA settings safely: merge into the current configuration, show the diff.",
+    description = "Reads the pool's configuration, merges the given values into it, checks the "
+      .. "service's rules, sends the complete configuration (so nothing else is turned off) "
+      .. "and reads it back.",
+    usage = PROG .. " modify --user-pool-id ID [value options] [--clear SECTION ...] [--dry-run]",
+    options = modify_options,
+    run = cmd_modify,
+  })
+  cli.register("plan", {
+    summary = "Show the changes a desired-state file would make (exit 2 when there are some).",
+    usage = PROG .. " plan --desired FILE",
+    options = { { name = "--desired", arg = "FILE",
+                  help = "JSON or Lua: pool ids (or \"*\") mapped to partial MFA settings" } },
+    run = cmd_plan,
+  })
+  cli.register("apply", {
+    summary = "Make the changes of a desired-state file (after confirmation).",
+    usage = PROG .. " apply --desired FILE [--auto-approve]",
+    options = {
+      { name = "--desired", arg = "FILE", help = "as for plan" },
+      { name = "--auto-approve", flag = true, help = "do not ask for confirmation" },
+    },
+    run = cmd_apply,
+  })
+end
+
+return _M
