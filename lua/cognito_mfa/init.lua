@@ -75,6 +75,8 @@ function _M.decode_json(text)
   return core.decode(text)
 end
 
+--- Whether a table is a JSON array: marked with cognito_mfa.array_mt, or a non-empty
+-- sequence 1..n with no other keys (an empty unmarked table is an object).
 local function is_array(t)
   if getmetatable(t) == core.array_mt then
     return true
@@ -89,6 +91,8 @@ local function is_array(t)
   end
   return count == n
 end
+
+_M.is_array = is_array
 
 local function render(v, indent, out, seen)
   local tv = type(v)

@@ -32,20 +32,7 @@ local function is_null(v)
   return v == cognito_mfa.NULL
 end
 
-local function is_array(v)
-  if getmetatable(v) == cognito_mfa.array_mt then
-    return true
-  end
-  local n = #v
-  if n == 0 then
-    return false
-  end
-  local count = 0
-  for _ in pairs(v) do
-    count = count + 1
-  end
-  return count == n
-end
+local is_array = cognito_mfa.is_array
 
 local function is_scalar(v)
   return type(v) ~= "table"

@@ -25,7 +25,6 @@ local cognito_mfa = require "cognito_mfa"
 local concat = table.concat
 local error = error
 local floor = math.floor
-local getmetatable = getmetatable
 local huge = math.huge
 local io_open = io.open
 local ipairs = ipairs
@@ -261,20 +260,7 @@ function _M.parse(text)
   end)
 end
 
-local function is_array(v)
-  if getmetatable(v) == cognito_mfa.array_mt then
-    return true
-  end
-  local n = #v
-  if n == 0 then
-    return false
-  end
-  local count = 0
-  for _ in pairs(v) do
-    count = count + 1
-  end
-  return count == n
-end
+local is_array = cognito_mfa.is_array
 
 local function join(path, key)
   if path == "" then
