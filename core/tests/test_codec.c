@@ -5,6 +5,9 @@
 
 #include "cmfa_int.h"
 
+#define CHECK_ALLOC_TEST "test_codec"
+#include "check_alloc.h"
+
 #define GET "GetUserPoolMfaConfig"
 #define SETOP "SetUserPoolMfaConfig"
 #define LIST "ListUserPools"
@@ -516,27 +519,6 @@ static cmfa_code op_decode(void)
     return rc;
 }
 
-static void alloc_loop(const char *name, cmfa_code (*fn)(void))
-{
-    long n;
-
-    for (n = 1; n < 100000; n++) {
-        cmfa_code rc;
-        long used;
-
-        cmfa__alloc_fail_after(n);
-        rc = fn();
-        used = cmfa__alloc_count();
-        cmfa__alloc_reset();
-        CHECK_MSG(rc == CMFA_OK || rc == CMFA_E_NOMEM, "%s: failing allocation %ld gave %s",
-                  name, n, cmfa_code_name(rc));
-        if (rc == CMFA_OK && used < n) {
-            printf("test_codec: %s survived %ld injected allocation failures\n", name, n - 1);
-            return;
-        }
-    }
-    CHECK_MSG(0, "%s: never succeeded", name);
-}
 
 static void test_alloc_failures(void)
 {

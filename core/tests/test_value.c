@@ -4,6 +4,9 @@
 
 #include "cmfa_int.h"
 
+#define CHECK_ALLOC_TEST "test_value"
+#include "check_alloc.h"
+
 static struct cmfa_value *parse(const char *json)
 {
     struct cmfa_error err;
@@ -378,29 +381,6 @@ static void test_pretty(void)
     cmfa_value_free(v);
 }
 
-/* Runs fn with the nth allocation failing, for n = 1, 2, ... until it succeeds without an
- * injected failure. Each run must either succeed or report CMFA_E_NOMEM. */
-static void alloc_loop(const char *name, cmfa_code (*fn)(void))
-{
-    long n;
-
-    for (n = 1; n < 100000; n++) {
-        cmfa_code rc;
-        long used;
-
-        cmfa__alloc_fail_after(n);
-        rc = fn();
-        used = cmfa__alloc_count();
-        cmfa__alloc_reset();
-        CHECK_MSG(rc == CMFA_OK || rc == CMFA_E_NOMEM, "%s: failing allocation %ld gave %s",
-                  name, n, cmfa_code_name(rc));
-        if (rc == CMFA_OK && used < n) {
-            printf("test_value: %s survived %ld injected allocation failures\n", name, n - 1);
-            return;
-        }
-    }
-    CHECK_MSG(0, "%s: never succeeded", name);
-}
 
 static cmfa_code op_parse_print_copy(void)
 {
