@@ -121,6 +121,26 @@ static struct slot *slot_of(struct slot *slots, size_t n, CURL *easy)
     return NULL;
 }
 
+/* Handles every finished transfer; returns how many there were. */
+static size_t drain(struct batch *b, struct slot *slots, size_t nslots)
+{
+    CURLMsg *msg;
+    size_t finished = 0;
+    int queued;
+
+    while ((msg = curl_multi_info_read(b->multi, &queued)) != NULL) {
+        struct slot *s;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        s = slot_of(slots, nslots, msg->easy_handle);
+        if (s && s->state == SLOT_RUNNING) {
+            transfer_done(b, s, msg->data.result);
+            finished++;
+        }
+    }
+    return finished;
+}
+
 cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
                          struct cmfa_batch_item *items, size_t nitems, int concurrency,
                          struct cmfa_error *err)
@@ -166,8 +186,7 @@ cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
     while (b.done < nitems) {
         long long now = now_ms();
         long wait_ms = 1000;
-        int running = 0, queued;
-        CURLMsg *msg;
+        int running = 0;
 
         size_t active = 0;
 
@@ -188,19 +207,20 @@ cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
         }
         if (b.done >= nitems || !active)
             continue;
-        if (curl_multi_perform(b.multi, &running) != CURLM_OK ||
-            curl_multi_poll(b.multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK ||
-            curl_multi_perform(b.multi, &running) != CURLM_OK) {
+        /* Drive the transfers; wait for socket activity (or the next retry's time) only when
+         * nothing finished: a transfer that completed inside perform leaves poll nothing to
+         * wake it, so polling then would sleep the whole wait. */
+        if (curl_multi_perform(b.multi, &running) != CURLM_OK) {
             rc = cmfa__fail(err, CMFA_E_INTERNAL, "libcurl multi interface failed");
             goto cleanup;
         }
-        while ((msg = curl_multi_info_read(b.multi, &queued)) != NULL) {
-            struct slot *s;
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            s = slot_of(slots, nslots, msg->easy_handle);
-            if (s && s->state == SLOT_RUNNING)
-                transfer_done(&b, s, msg->data.result);
+        if (drain(&b, slots, nslots) == 0) {
+            if (curl_multi_poll(b.multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK ||
+                curl_multi_perform(b.multi, &running) != CURLM_OK) {
+                rc = cmfa__fail(err, CMFA_E_INTERNAL, "libcurl multi interface failed");
+                goto cleanup;
+            }
+            drain(&b, slots, nslots);
         }
     }
 
