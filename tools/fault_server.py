@@ -40,6 +40,11 @@ def next_step():
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self):
+        super().setup()
+        # answer each keep-alive request at once (no Nagle delay against delayed ACKs)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, fmt, *args):  # quiet
         pass
 
@@ -134,6 +139,7 @@ def main():
     ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     ap.add_argument("--tls-key", help="private key of --tls-cert (PEM)")
     args = ap.parse_args()
+    ThreadingHTTPServer.request_queue_size = 128   # concurrency tests open many connections
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     if args.tls_cert:
