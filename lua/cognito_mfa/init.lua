@@ -15,7 +15,10 @@ local error = error
 local format = string.format
 local getmetatable = getmetatable
 local pairs = pairs
+local rawset = rawset
 local rep = string.rep
+local require = require
+local setmetatable = setmetatable
 local sort = table.sort
 local tostring = tostring
 local type = type
@@ -151,5 +154,17 @@ function _M.pretty(value)
   render(value, 0, out, {})
   return concat(out)
 end
+
+-- Submodules by name (cognito_mfa.policy, .audit, .workflow, .resty), loaded on first use.
+local SUBMODULES = { policy = true, audit = true, workflow = true, resty = true }
+setmetatable(_M, {
+  __index = function(t, k)
+    if SUBMODULES[k] then
+      local m = require("cognito_mfa." .. k)
+      rawset(t, k, m)
+      return m
+    end
+  end,
+})
 
 return _M
