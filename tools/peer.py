@@ -14,6 +14,9 @@ KIND: moto           moto's server (python3 -m moto.server), signatures not chec
       fault          tools/fault_server.py (scripted responses)
       fault-tls      the same over HTTPS with a self-signed certificate for 127.0.0.1 made
                      for the run (its path in CMFA_TEST_CA)
+      aws-rules      tools/aws_rules_server.py: models the documented SetUserPoolMfaConfig
+                     rules (factors, OFF, tiers, email and WebAuthn), used in addition to
+                     moto and cognito-local for what they ignore
 
 Environment given to COMMAND: CMFA_TEST_ENDPOINT, CMFA_TEST_PEER, and for moto-auth
 CMFA_TEST_ACCESS_KEY_ID / CMFA_TEST_SECRET_ACCESS_KEY. Only processes this script started are
@@ -81,8 +84,9 @@ def start(kind):
     env = dict(os.environ)
     cwd = None
     info = {"peer": kind}
-    if kind in ("fault", "fault-tls"):
-        cmd = [sys.executable, os.path.join(HERE, "fault_server.py"), "--port", "0"]
+    if kind in ("fault", "fault-tls", "aws-rules"):
+        script = "aws_rules_server.py" if kind == "aws-rules" else "fault_server.py"
+        cmd = [sys.executable, os.path.join(HERE, script), "--port", "0"]
         if kind == "fault-tls":
             info["datadir"] = tempfile.mkdtemp(prefix="cmfa-tls-")
             cert = os.path.join(info["datadir"], "cert.pem")

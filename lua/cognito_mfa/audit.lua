@@ -12,6 +12,7 @@ local type = type
 local _M = {}
 
 local DEFAULT_CONCURRENCY = 8
+local MAX_CONCURRENCY = 64
 
 local function pool_list(client, pools)
   local list = {}
@@ -64,8 +65,9 @@ function _M.run(client, opts)
   end
   local rules = opts.rules or policy.baseline(opts.params)
   local concurrency = opts.concurrency or DEFAULT_CONCURRENCY
-  if type(concurrency) ~= "number" or concurrency < 1 then
-    error("audit: concurrency must be a number >= 1", 2)
+  if type(concurrency) ~= "number" or concurrency < 1 or concurrency > MAX_CONCURRENCY
+      or concurrency % 1 ~= 0 then
+    error("audit: concurrency must be a whole number from 1 to " .. MAX_CONCURRENCY, 2)
   end
   local list, lerr = pool_list(client, opts.pools)
   if not list then
@@ -74,6 +76,9 @@ function _M.run(client, opts)
 
   local params, index = by_id_params(list)
   local outs, errs = client:call_many("GetUserPoolMfaConfig", params, concurrency)
+  if not outs then
+    return nil, errs
+  end
   for k, i in ipairs(index) do
     if outs[k] then
       list[i].config = workflow.normalize(outs[k])
@@ -88,6 +93,9 @@ function _M.run(client, opts)
   end)
   if #dparams > 0 then
     local douts, derrs = client:call_many("DescribeUserPool", dparams, concurrency)
+    if not douts then
+      return nil, derrs
+    end
     for k, i in ipairs(dindex) do
       if douts[k] then
         list[i].pool = douts[k]
@@ -119,12 +127,21 @@ function _M.run(client, opts)
     report.pools[#report.pools + 1] = entry
   end
   report.rules = rules
+  report.params = opts.params
   return report
 end
 
---- Fixes the failed, fixable findings of an audit report through the safe modify workflow.
--- @return a list of { id, result, error } (result as workflow.modify returns it)
+--- Fixes the failed, fixable findings of an audit report through the safe modify workflow:
+-- each pool is read again, its rules re-evaluated and the fixes applied to what it holds now.
+-- @param client a cognito_mfa client
+-- @tab report what run returned
+-- @tab[opt] opts dry_run (send nothing)
+-- @return a list of { id, result, error } (result as workflow.modify returns it, with
+--   result.fixed naming the rules whose fix ran and result.fix_errors the fixes that raised)
 function _M.fix(client, report, opts)
+  if type(report) ~= "table" or type(report.pools) ~= "table" or type(report.rules) ~= "table" then
+    error("audit.fix: report must be what audit.run returned", 2)
+  end
   opts = opts or {}
   local outcomes = {}
   for _, entry in ipairs(report.pools) do
@@ -133,11 +150,19 @@ function _M.fix(client, report, opts)
       if f.fixable then fixable = true end
     end
     if fixable then
-      local context = { id = entry.id, name = entry.name, tier = entry.tier }
+      local context = {
+        id = entry.id, name = entry.name, tier = entry.tier, params = report.params,
+      }
+      local ran, broken
       local result, err = workflow.modify(client, entry.id, function(config)
         local findings = policy.evaluate(config, report.rules, context)
-        return (policy.fix(config, report.rules, findings, context))
+        local fixed
+        fixed, ran, broken = policy.fix(config, report.rules, findings, context)
+        return fixed
       end, { dry_run = opts.dry_run })
+      if result then
+        result.fixed, result.fix_errors = ran, broken
+      end
       outcomes[#outcomes + 1] = { id = entry.id, result = result, error = err }
     end
   end

@@ -23,22 +23,24 @@ local _M = {}
 
 local SEVERITIES = { low = true, medium = true, high = true, critical = true }
 
-local function check_rule(rule, where)
+-- What is wrong with a rule, or nil.
+local function rule_problem(rule, where)
   if type(rule) ~= "table" then
-    error(where .. ": a rule must be a table, got " .. type(rule), 3)
+    return where .. ": a rule must be a table, got " .. type(rule)
   end
   if type(rule.id) ~= "string" or rule.id == "" then
-    error(where .. ": a rule needs a string id", 3)
+    return where .. ": a rule needs a string id"
   end
   if type(rule.check) ~= "function" then
-    error(where .. ": rule " .. rule.id .. " needs a check function", 3)
+    return where .. ": rule " .. rule.id .. " needs a check function"
   end
   if rule.fix ~= nil and type(rule.fix) ~= "function" then
-    error(where .. ": rule " .. rule.id .. ": fix must be a function", 3)
+    return where .. ": rule " .. rule.id .. ": fix must be a function"
   end
   if rule.severity ~= nil and not SEVERITIES[rule.severity] then
-    error(where .. ": rule " .. rule.id .. ": severity must be low, medium, high or critical", 3)
+    return where .. ": rule " .. rule.id .. ": severity must be low, medium, high or critical"
   end
+  return nil
 end
 
 --- Evaluates rules against one configuration.
@@ -58,7 +60,10 @@ function _M.evaluate(config, rules, context)
   context = context or {}
   local findings, results = {}, {}
   for i, rule in ipairs(rules) do
-    check_rule(rule, "policy.evaluate: rule " .. i)
+    local problem = rule_problem(rule, "policy.evaluate: rule " .. i)
+    if problem then
+      error(problem, 2)
+    end
     local ok, passed, message = pcall(rule.check, workflow.deep_copy(config), context)
     if not ok then
       passed, message = false, "the check raised an error: " .. tostring(passed)
@@ -75,20 +80,34 @@ function _M.evaluate(config, rules, context)
   return findings, results
 end
 
---- Applies the fixes of the failed rules to a copy of config.
--- @return the fixed configuration and the ids of the rules whose fix ran
+--- Applies the fixes of the failed rules to a copy of config, in rule order. A fix edits the
+-- configuration it is given (or returns a new one); a fix that raises is skipped and reported.
+-- @tab config the MFA configuration
+-- @tab rules the rules that were evaluated
+-- @tab findings what evaluate returned
+-- @tab[opt] context as for evaluate
+-- @return the fixed configuration, the ids of the rules whose fix ran, and a list of
+--   { id, message } for fixes that raised
 function _M.fix(config, rules, findings, context)
+  if type(config) ~= "table" or type(rules) ~= "table" or type(findings) ~= "table" then
+    error("policy.fix: config, rules and findings must be tables", 2)
+  end
   local failed = {}
   for _, f in ipairs(findings) do failed[f.id] = true end
-  local fixed, ran = workflow.deep_copy(config), {}
+  local fixed, ran, broken = workflow.deep_copy(config), {}, {}
   for _, rule in ipairs(rules) do
     if failed[rule.id] and rule.fix then
-      local replaced = rule.fix(fixed, context or {})
-      if type(replaced) == "table" then fixed = replaced end
-      ran[#ran + 1] = rule.id
+      local attempt = workflow.deep_copy(fixed)
+      local ok, replaced = pcall(rule.fix, attempt, context or {})
+      if ok then
+        fixed = type(replaced) == "table" and replaced or attempt
+        ran[#ran + 1] = rule.id
+      else
+        broken[#broken + 1] = { id = rule.id, message = "the fix raised an error: " .. tostring(replaced) }
+      end
     end
   end
-  return fixed, ran
+  return fixed, ran, broken
 end
 
 -- What a policy file may use: pure functions only, no I/O, no loading of code.
@@ -150,9 +169,9 @@ function _M.load(path)
     return nil, path .. ": a policy file must return a list of rules"
   end
   for i, rule in ipairs(rules) do
-    local valid, verr = pcall(check_rule, rule, path .. ": rule " .. i)
-    if not valid then
-      return nil, tostring(verr)
+    local problem = rule_problem(rule, path .. ": rule " .. i)
+    if problem then
+      return nil, problem
     end
   end
   return rules
@@ -181,7 +200,8 @@ function _M.baseline(params)
         return false, "MfaConfiguration is " .. tostring(mode)
       end,
       fix = function(config)
-        config.MfaConfiguration = "ON"
+        -- with allow_optional, OFF becomes OPTIONAL: users without a factor are not locked out
+        config.MfaConfiguration = params.allow_optional and "OPTIONAL" or "ON"
         local f = workflow.factors(config)
         if not (f.sms or f.totp or f.email) then
           config.SoftwareTokenMfaConfiguration = { Enabled = true }
