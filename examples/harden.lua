@@ -97,7 +97,9 @@ for _, o in ipairs(outcomes) do
   if o.result then
     print("  " .. o.id .. ":")
     for _, line in ipairs(cli_workflow.diff_lines(o.result.changes, "      ")) do print(line) end
-    if o.result.applied then
+    if o.result.unchanged then
+      print("      already as wanted: nothing sent")
+    elseif o.result.applied then
       print(o.result.verified and "      applied, read back and verified"
         or "      applied; the read-back differs (see above)")
     end

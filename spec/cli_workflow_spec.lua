@@ -177,6 +177,16 @@ describe("cognito-mfa workflow commands", function()
       assert.is_true(c.SoftwareTokenMfaConfiguration.Enabled)
     end)
 
+    it("says so when a setting cannot take effect because MFA stays OFF, and sends nothing", function()
+      local id = pool("modify-off")
+      local r = cli { "modify", "--user-pool-id", id, "--software-token-mfa-configuration", "Enabled=true" }
+      assert.are.equal(0, r.code, r.stderr)
+      assert.matches("no changes", r.stdout, 1, true)
+      assert.matches("not sent", r.stdout, 1, true)
+      assert.matches("already as wanted: nothing was sent", r.stdout, 1, true)
+      assert.is_nil(config(id).SoftwareTokenMfaConfiguration)
+    end)
+
     it("sends nothing with --dry-run", function()
       local id = pool("modify-dry", { MfaConfiguration = "OPTIONAL", SmsMfaConfiguration = SMS })
       local before = config(id)
@@ -201,13 +211,14 @@ describe("cognito-mfa workflow commands", function()
 
     it("prints JSON with --output json", function()
       local id = pool("modify-json")
-      local r = cli { "--output", "json", "modify", "--user-pool-id", id,
+      local r = cli { "--output", "json", "modify", "--user-pool-id", id, "--mfa-configuration", "ON",
                       "--software-token-mfa-configuration", '{"Enabled": true}', "--dry-run" }
       assert.are.equal(0, r.code, r.stderr)
       local out = assert(cognito_mfa.decode_json(r.stdout))
       assert.are.equal(id, out.UserPoolId)
       assert.is_false(out.Applied)
-      assert.are.equal("SoftwareTokenMfaConfiguration.Enabled", out.Changes[1].Path)
+      assert.are.equal("MfaConfiguration", out.Changes[1].Path)
+      assert.are.equal("SoftwareTokenMfaConfiguration.Enabled", out.Changes[2].Path)
     end)
 
     it("refuses a change that would fail, with nothing sent (exit 252)", function()

@@ -367,7 +367,9 @@ local function print_result(ctx, result, fmt)
     lines[#lines + 1] = "  MFA is OFF, so these factor settings are not sent (AWS refuses OFF with "
       .. "a factor): " .. concat(result.dropped, ", ")
   end
-  if not result.applied then
+  if result.unchanged then
+    lines[#lines + 1] = "  already as wanted: nothing was sent"
+  elseif not result.applied then
     lines[#lines + 1] = "  dry run: nothing was sent"
   elseif result.verified then
     lines[#lines + 1] = "  applied and verified (the configuration read back matches)"

@@ -132,12 +132,27 @@ local function flatten(v, prefix, out)
   return out
 end
 
+-- Deep equality that does not depend on key order (core.encode keeps insertion order).
 local function same(a, b)
-  if type(a) == "table" and type(b) == "table" then
-    return core.encode(a) == core.encode(b)
+  if a == b then
+    return true
   end
-  return a == b
+  if type(a) ~= "table" or type(b) ~= "table" or is_object(a) ~= is_object(b) then
+    return false
+  end
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then
+      return false
+    end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then
+      return false
+    end
+  end
+  return true
 end
+_M.same = same
 
 --- Differences between two configurations: a list of { path, old, new }, sorted by path.
 function _M.diff(before, after)
@@ -157,10 +172,15 @@ function _M.diff(before, after)
   return changes
 end
 
-local function refusal(message, violations)
+--- The error object of a preflight refusal (kind "validation", code "PreflightRefused").
+-- @tab violations a list of { path, rule, message }
+function _M.refusal(violations)
+  local parts = {}
+  for i, v in ipairs(violations) do parts[i] = v.message end
   return setmetatable({
     kind = "validation", code = "PreflightRefused", name = "CMFA_E_VALIDATION",
-    message = message, retryable = false, attempts = 0, violations = violations,
+    message = "refused before sending: " .. concat(parts, "; "), retryable = false, attempts = 0,
+    violations = violations,
   }, core.error_mt)
 end
 
@@ -173,6 +193,29 @@ local function touches(before, after, section, member)
   return b ~= nil and not same(a, b)
 end
 
+-- The request that carries `after` (without UserPoolId): MfaConfiguration always given;
+-- with OFF the factor sections are left out (AWS: "can't turn off MFA and configure an MFA
+-- together"; WebAuthn may stay); a TOTP section that `before` had and `after` clears is sent
+-- as { Enabled = false }, so that a server that merges instead of replacing turns it off too.
+local function shape_request(after, before)
+  local mode = after.MfaConfiguration or "OFF"
+  local request = deep_copy(after)
+  request.MfaConfiguration = mode
+  local dropped = {}
+  if mode == "OFF" then
+    for _, s in ipairs(FACTOR_SECTIONS) do
+      if request[s] ~= nil then
+        dropped[#dropped + 1] = s
+        request[s] = nil
+      end
+    end
+  elseif request.SoftwareTokenMfaConfiguration == nil and before
+      and is_object(before.SoftwareTokenMfaConfiguration) then
+    request.SoftwareTokenMfaConfiguration = { Enabled = false }
+  end
+  return request, dropped
+end
+
 --- The preflight: the service's rules applied before anything is sent.
 -- @tab after the configuration to send (normalized)
 -- @tab before the current configuration
@@ -181,6 +224,7 @@ end
 -- @return request (the SetUserPoolMfaConfig parameters but UserPoolId), dropped (factor
 --   settings left out because MFA is OFF); or nil, err
 function _M.preflight(after, before, describe)
+  before = before or {}
   local violations = {}
   local mode = after.MfaConfiguration or "OFF"
   local f = _M.factors(after)
@@ -192,6 +236,19 @@ function _M.preflight(after, before, describe)
         .. "email (EmailMfaConfiguration); WebAuthn does not count",
     }
   end
+  -- AWS validates an SMS section before the mode: without a caller ARN it is refused
+  -- ("Invalid SMS MFA configuration given, external id and a valid caller arn are required").
+  -- With OFF the section is not sent, so it does not matter there.
+  if mode ~= "OFF" and is_object(after.SmsMfaConfiguration) and not f.sms then
+    violations[#violations + 1] = {
+      path = "SmsMfaConfiguration.SmsConfiguration", rule = "preflight",
+      message = "SmsMfaConfiguration needs SmsConfiguration with SnsCallerArn or EumsSms.CallerArn "
+        .. "(or clear the section with cognito_mfa.NULL)",
+    }
+  end
+  if #violations > 0 then
+    return nil, _M.refusal(violations)
+  end
   -- Tier: email MFA (unless it is dropped because MFA goes OFF) and WebAuthn's
   -- FactorConfiguration need Essentials or higher; checked only when the change touches them.
   local needs_tier = {}
@@ -202,6 +259,9 @@ function _M.preflight(after, before, describe)
     needs_tier[#needs_tier + 1] = "WebAuthnConfiguration.FactorConfiguration"
   end
   if #needs_tier > 0 then
+    if not describe then
+      error("preflight: a describe function is needed when the change touches the tier", 2)
+    end
     local pool, err = describe()
     if not pool then
       return nil, err
@@ -218,24 +278,9 @@ function _M.preflight(after, before, describe)
     end
   end
   if #violations > 0 then
-    local parts = {}
-    for i, v in ipairs(violations) do parts[i] = v.message end
-    return nil, refusal("refused before sending: " .. concat(parts, "; "), violations)
+    return nil, _M.refusal(violations)
   end
-
-  local request = deep_copy(after)
-  request.MfaConfiguration = mode
-  local dropped = {}
-  if mode == "OFF" then
-    -- AWS: "can't turn off MFA and configure an MFA together". WebAuthn may stay.
-    for _, s in ipairs(FACTOR_SECTIONS) do
-      if request[s] ~= nil then
-        dropped[#dropped + 1] = s
-        request[s] = nil
-      end
-    end
-  end
-  return request, dropped
+  return shape_request(after, before)
 end
 
 local function apply_change(config, change)
@@ -254,6 +299,22 @@ local function apply_change(config, change)
   return _M.normalize(work)
 end
 
+-- What a read-back is compared on: TOTP { Enabled = false } is the same as no TOTP section
+-- (servers differ in which they return), and the sections dropped because MFA went OFF are
+-- not compared (a replacing server forgets them, a merging one keeps them; both are OFF).
+local function comparable(config, dropped)
+  local out = deep_copy(config)
+  out.UserPoolId = nil
+  local totp = out.SoftwareTokenMfaConfiguration
+  if is_object(totp) and totp.Enabled ~= true and next(totp, next(totp)) == nil then
+    out.SoftwareTokenMfaConfiguration = nil
+  end
+  for _, s in ipairs(dropped) do
+    out[s] = nil
+  end
+  return out
+end
+
 local function is_conflict(err)
   return type(err) == "table" and err.code == "ConcurrentModificationException"
 end
@@ -265,9 +326,16 @@ end
 --   a new one), or a partial table deep-merged into it; cognito_mfa.NULL clears a member or
 --   section on purpose
 -- @tab[opt] opts dry_run (send nothing), max_conflict_retries (default 3), verify (default true)
--- @return { user_pool_id, before, after, changes, applied, verified, dropped, request,
---   readback, mismatches, attempts }, or nil and an error object
+-- @return { user_pool_id, before, after (the configuration that will be in effect: what is
+--   sent), requested (what the change asked for), changes (before versus after: a list of
+--   { path, old, new }), applied, unchanged (true when nothing needed sending, so nothing was
+--   sent), verified, dropped (factor sections not sent because MFA goes OFF), request (what was or
+--   would be sent), readback, mismatches (request versus read-back, without the dropped
+--   sections), conflicts (ConcurrentModificationExceptions retried) }, or nil and an error
+--   object: a refusal (kind "validation", code "PreflightRefused", violations) or a model
+--   violation with nothing sent, or the service's error
 -- @raise when change is neither a table nor a function
+-- @usage local result = assert(client:modify_user_pool_mfa_config(id, { MfaConfiguration = "ON" }))
 function _M.modify(client, user_pool_id, change, opts)
   if type(user_pool_id) ~= "string" then
     error("modify_user_pool_mfa_config: user_pool_id must be a string, got " .. type(user_pool_id), 2)
@@ -295,21 +363,31 @@ function _M.modify(client, user_pool_id, change, opts)
     end
     local before = _M.normalize(current)
     local after = apply_change(before, change)
+    -- the model first (no I/O), then the service's rules (which may read the tier)
+    local shaped = shape_request(after, before)
+    shaped.UserPoolId = user_pool_id
+    local ok, verr = core.validate("SetUserPoolMfaConfig", shaped)
+    if not ok then
+      return nil, verr
+    end
     local request, dropped = _M.preflight(after, before, describe)
     if not request then
       return nil, dropped
     end
     request.UserPoolId = user_pool_id
-    local ok, verr = core.validate("SetUserPoolMfaConfig", request)
-    if not ok then
-      return nil, verr
-    end
+    -- `after` and `changes` describe what will be in effect: what is sent, not what was asked
+    -- for (settings dropped because MFA is OFF are listed in `dropped`, and are in `requested`)
+    local effective = _M.normalize(request)
     local result = {
-      user_pool_id = user_pool_id, before = before, after = after,
-      changes = _M.diff(before, after), dropped = dropped, request = request,
+      user_pool_id = user_pool_id, before = before, after = effective, requested = after,
+      changes = _M.diff(before, effective), dropped = dropped, request = request,
       applied = false, conflicts = conflicts,
     }
     if opts.dry_run then
+      return result
+    end
+    if #result.changes == 0 then
+      result.unchanged = true      -- already as wanted: nothing is sent
       return result
     end
     local sent, serr = client:set_user_pool_mfa_config(request)
@@ -331,10 +409,8 @@ function _M.modify(client, user_pool_id, change, opts)
         result.verify_error = berr
         return result
       end
-      local expected = deep_copy(request)
-      expected.UserPoolId = nil
       result.readback = _M.normalize(back)
-      result.mismatches = _M.diff(expected, result.readback)
+      result.mismatches = _M.diff(comparable(request, dropped), comparable(result.readback, dropped))
       result.verified = #result.mismatches == 0
       return result
     end
