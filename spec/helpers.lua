@@ -48,22 +48,25 @@ function helpers.client(peer, opts)
   return assert(cognito_mfa.client(opts))
 end
 
-local function curl(args)
-  local h = assert(io.popen(CLEAN_ENV .. "curl -s " .. args))
+-- A control request to a fault peer (trusting its certificate when it serves HTTPS).
+local function curl(peer, args)
+  local tls = peer.ca and ("--cacert " .. shell_quote(peer.ca) .. " ") or ""
+  local h = assert(io.popen(CLEAN_ENV .. "curl -s " .. tls .. args))
   local out = h:read("*a")
   h:close()
   return out
 end
 
---- Replaces the fault server's script (a list of steps, see tools/fault_server.py).
+--- Replaces the fault server's script (a list of steps, see tools/fault_server.py); works for
+-- the fault and fault-tls peers.
 function helpers.script(peer, steps)
   local body = cognito_mfa.encode_json(setmetatable(steps, cognito_mfa.array_mt))
-  curl("-X POST --data-binary " .. shell_quote(body) .. " " .. peer.endpoint .. "/__script")
+  curl(peer, "-X POST --data-binary " .. shell_quote(body) .. " " .. peer.endpoint .. "/__script")
 end
 
 --- The requests the fault server received since the last script.
 function helpers.requests(peer)
-  return assert(cognito_mfa.decode_json(curl(peer.endpoint .. "/__requests")))
+  return assert(cognito_mfa.decode_json(curl(peer, peer.endpoint .. "/__requests")))
 end
 
 --- Creates a user pool through the generic call; returns its id.

@@ -3,6 +3,8 @@
 -- Failures return `nil, err`; misuse (wrong argument types, unknown options) raises.
 -- @module cognito_mfa.client
 
+-- luacheck: globals ngx
+
 local core = require "cognito_mfa.core"
 local resty = require "cognito_mfa.resty"
 
@@ -65,7 +67,11 @@ end
 --   verify_tls (default true), ca_file, transport (function(request) -> response | nil, err),
 --   debug (function(text), secrets redacted), sleep (function(seconds), used between retries
 --   of a custom transport). Inside nginx the default transport is cognito_mfa.resty
---   (cosockets, ngx.sleep); elsewhere libcurl in the C core.
+--   (cosockets, ngx.sleep, light threads for call_many; TLS verified against
+--   lua_ssl_trusted_certificate, so ca_file is not used there; pass
+--   cognito_mfa.resty.transport{...} as `transport` for its own options); elsewhere libcurl
+--   in the C core. Calls made where nginx has no cosockets (init, init_worker, set, log, ...)
+--   return a "usage" error with code CosocketUnavailable.
 -- @return client, or nil and an error object (credentials/configuration problems)
 -- @raise on unknown options or wrong option types
 function _M.new(opts)
@@ -96,18 +102,32 @@ function _M.new(opts)
     debug = opts.debug,
     sleep = opts.sleep or core.sleep,
   }
-  if not self.transport and resty.in_nginx() then
-    -- libcurl would block the nginx worker: do the I/O on cosockets instead
-    self.transport = resty.transport {
-      connect_timeout = opts.connect_timeout and floor(opts.connect_timeout * 1000),
-      read_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
-      send_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
-      verify_tls = opts.verify_tls, max_response_bytes = opts.max_response_bytes,
-    }
+  if resty.in_nginx() and (not self.transport or resty.is_transport(self.transport)) then
+    -- libcurl would block the nginx worker: do the I/O on cosockets instead, back off with
+    -- ngx.sleep and run batches in light threads
+    if not self.transport then
+      self.transport = resty.transport {
+        connect_timeout = opts.connect_timeout and floor(opts.connect_timeout * 1000),
+        read_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
+        send_timeout = opts.read_timeout and floor(opts.read_timeout * 1000),
+        verify_tls = opts.verify_tls, max_response_bytes = opts.max_response_bytes,
+      }
+      if opts.ca_file and opts.verify_tls ~= false then
+        ngx.log(ngx.WARN, "cognito_mfa: ca_file is not used inside nginx: cosockets verify TLS ",
+                "certificates against lua_ssl_trusted_certificate")
+      end
+    end
     self.sleep = opts.sleep or resty.sleep
     self.resty = true
   end
   return setmetatable(self, mt)
+end
+
+local function internal_error(message)
+  return setmetatable({
+    kind = "internal", code = "CMFA_E_INTERNAL", name = "CMFA_E_INTERNAL", message = message,
+    retryable = false, attempts = 0,
+  }, core.error_mt)
 end
 
 -- Inside nginx, cosockets exist only in some phases (not init, init_worker, set, log, ...).
@@ -245,7 +265,13 @@ function _M:call_many(operation, list, concurrency)
     outs[i], errs[i] = out or false, err or false
   end
   if self.resty then
-    resty.run_concurrently(#list, concurrency, one)
+    -- light threads: each waits on its own cosocket while the others run
+    local raised = resty.run_concurrently(#list, concurrency, one)
+    for i = 1, #list do
+      if outs[i] == nil then
+        outs[i], errs[i] = false, internal_error("call_many: item " .. i .. " raised: " .. tostring(raised))
+      end
+    end
   else
     for i = 1, #list do one(i) end
   end
@@ -260,6 +286,10 @@ end
 -- @tab[opt] opts dry_run, max_conflict_retries, verify
 -- @return { before, after, changes, applied, verified, dropped, ... } or nil, err
 function _M:modify_user_pool_mfa_config(user_pool_id, change, opts)
+  local perr = phase_error(self)
+  if perr then
+    return nil, perr
+  end
   return require("cognito_mfa.workflow").modify(self, user_pool_id, change, opts)
 end
 
@@ -267,6 +297,10 @@ end
 -- @tab[opt] opts pools, rules, params, concurrency
 -- @return report { pools = { { id, name, passed, findings } }, passed } or nil, err
 function _M:audit(opts)
+  local perr = phase_error(self)
+  if perr then
+    return nil, perr
+  end
   return require("cognito_mfa.audit").run(self, opts)
 end
 
@@ -331,7 +365,8 @@ end
 
 mt.__close = _M.close
 mt.__tostring = function(self)
-  return tostring(self.core) .. (self.transport and " with a custom transport" or "")
+  return tostring(self.core) .. (self.resty and " with the nginx cosocket transport"
+    or self.transport and " with a custom transport" or "")
 end
 
 return _M
