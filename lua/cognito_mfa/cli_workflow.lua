@@ -14,15 +14,12 @@ local execute = os.execute
 local format = string.format
 local getmetatable = getmetatable
 local ipairs = ipairs
-local load = load
 local max = math.max
 local min = math.min
 local next = next
-local loadstring = loadstring   -- luacheck: ignore (Lua 5.1 / LuaJIT)
 local pairs = pairs
 local pcall = pcall
 local rep = string.rep
-local setfenv = setfenv         -- luacheck: ignore (Lua 5.1 / LuaJIT)
 local sort = table.sort
 local tostring = tostring
 local type = type
@@ -413,17 +410,7 @@ local function load_desired(ctx, path)
   end
   local desired
   if path:match("%.lua$") then
-    if text:sub(1, 1) == "\27" then
-      return nil, path .. ": binary chunks are not accepted"
-    end
-    local env = { NULL = cognito_mfa.NULL }
-    local chunk, lerr
-    if setfenv then
-      chunk, lerr = loadstring(text, "@" .. path)
-      if chunk then setfenv(chunk, env) end
-    else
-      chunk, lerr = load(text, "@" .. path, "t", env)
-    end
+    local chunk, lerr = policy.compile(text, path, { NULL = cognito_mfa.NULL })
     if not chunk then
       return nil, tostring(lerr)
     end

@@ -131,6 +131,26 @@ local function sandbox()
   return env
 end
 
+--- Compiles Lua source text to run in env only (text, never binary chunks), on Lua 5.1/LuaJIT
+-- and 5.2+ alike. Shared by policy files and the CLI's desired-state files.
+-- @string text the source
+-- @string name the file name, for messages
+-- @tab env the only globals the chunk sees
+-- @return the function, or nil and a message
+function _M.compile(text, name, env)
+  if text:sub(1, 1) == "\27" then
+    return nil, name .. ": binary chunks are not accepted"
+  end
+  if setfenv then
+    local chunk, err = loadstring(text, "@" .. name)
+    if chunk then
+      setfenv(chunk, env)
+    end
+    return chunk, err
+  end
+  return load(text, "@" .. name, "t", env)
+end
+
 --- Loads rules from a Lua file run in a restricted environment (no io, os, require, load).
 -- The file returns a list of rules, or a table with a `rules` list.
 -- @return rules, or nil and a message
@@ -144,17 +164,7 @@ function _M.load(path)
   end
   local text = f:read("*a")
   f:close()
-  if text:sub(1, 1) == "\27" then
-    return nil, path .. ": binary chunks are not accepted"
-  end
-  local env = sandbox()
-  local chunk, cerr
-  if setfenv then
-    chunk, cerr = loadstring(text, "@" .. path)
-    if chunk then setfenv(chunk, env) end
-  else
-    chunk, cerr = load(text, "@" .. path, "t", env)
-  end
+  local chunk, cerr = _M.compile(text, path, sandbox())
   if not chunk then
     return nil, cerr
   end
