@@ -12,54 +12,10 @@
 #include "check.h"
 #include "cmfa_int.h"
 
-extern char **environ;
 
 static char tmpdir[] = "/tmp/cmfa-test-config-XXXXXX";
 
-static void clear_aws_env(void)
-{
-    for (;;) {
-        char name[256];
-        size_t i;
-        int found = 0;
-
-        for (i = 0; environ[i]; i++) {
-            const char *eq = strchr(environ[i], '=');
-            size_t n = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-            if (strncmp(environ[i], "AWS_", 4) == 0 && n < sizeof(name)) {
-                memcpy(name, environ[i], n);
-                name[n] = '\0';
-                found = 1;
-                break;
-            }
-        }
-        if (!found)
-            break;
-        unsetenv(name);
-    }
-}
-
-static const char *path_of(const char *name)
-{
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-
-    snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path_of(name), "wb");
-
-    if (!f) {
-        perror(name);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
-}
+#include "check_env.h"
 
 /* Fresh environment: no AWS_*, HOME = tmpdir, config and credentials files given (NULL: the
  * variable points at a file that does not exist). */

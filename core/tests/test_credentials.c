@@ -24,7 +24,6 @@
 #include "check.h"
 #include "cmfa_int.h"
 
-extern char **environ;
 
 /* Test hook in credentials.c (deliberately not in cmfa_int.h). */
 
@@ -52,50 +51,7 @@ static void check_no_secrets(const char *msg)
 
 /* ------------------------------------------------------------------------- environment */
 
-static void clear_aws_env(void)
-{
-    for (;;) {
-        char name[256];
-        size_t i;
-        int found = 0;
-
-        for (i = 0; environ[i]; i++) {
-            const char *eq = strchr(environ[i], '=');
-            size_t n = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-            if (strncmp(environ[i], "AWS_", 4) == 0 && n < sizeof(name)) {
-                memcpy(name, environ[i], n);
-                name[n] = '\0';
-                found = 1;
-                break;
-            }
-        }
-        if (!found)
-            break;
-        unsetenv(name);
-    }
-}
-
-static const char *path_of(const char *name)
-{
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-
-    snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path_of(name), "wb");
-
-    if (!f) {
-        perror(name);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
-}
+#include "check_env.h"
 
 static int count_lines(const char *name)
 {
