@@ -52,6 +52,8 @@ static void check_no_secrets(const char *msg)
 /* ------------------------------------------------------------------------- environment */
 
 #include "check_env.h"
+#define CHECK_ALLOC_TEST "test_credentials"
+#include "check_alloc.h"
 
 static int count_lines(const char *name)
 {
@@ -979,6 +981,33 @@ static void test_http(void)
     cmfa_error_cleanup(&err);
 }
 
+/* One run of the file-based chain (resolve, make the chain, get): CMFA_OK or what failed. */
+static cmfa_code files_chain_once(void)
+{
+    struct cmfa_client_options o = base_options();
+    const struct cmfa__credentials *c = NULL;
+    struct fixture f;
+    cmfa_code rc;
+
+    o.profile = "alloc";
+    rc = fixture_new(&f, &o);
+    if (rc == CMFA_OK)
+        rc = cmfa__cred_chain_get(f.chain, time(NULL), &c, &f.err);
+    if (rc == CMFA_OK && (!c || strcmp(c->secret_access_key, "alloc-secret") != 0))
+        rc = CMFA_E_INTERNAL;
+    fixture_free(&f);
+    return rc;
+}
+
+/* Every allocation of config resolution and of the file providers can fail cleanly. */
+static void test_alloc_failures(void)
+{
+    reset_env("[profile alloc]\nregion = eu-west-1\n",
+              "[alloc]\naws_access_key_id = AKIDALLOC\naws_secret_access_key = alloc-secret\n"
+              "aws_session_token = alloc-token\n");
+    alloc_loop("file credentials chain", files_chain_once);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -995,6 +1024,7 @@ int main(void)
     test_container();
     test_imds();
     test_http();
+    test_alloc_failures();
     clear_aws_env();
     curl_global_cleanup();
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
