@@ -189,6 +189,18 @@ struct cmfa__config {
 cmfa_code cmfa__config_resolve(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
                                struct cmfa_error *err);
 void cmfa__config_cleanup(struct cmfa__config *cfg);
+/* Environment variable name's value, NULL when unset or empty. */
+const char *cmfa__env_get(const char *name);
+/* v, or NULL when v is NULL or empty. */
+const char *cmfa__nonempty(const char *v);
+/* "true" in any case, surrounding blanks ignored. */
+int cmfa__is_true(const char *v);
+/* A setting from the environment first, then the active profile; NULL when unset or empty. */
+const char *cmfa__config_setting(const struct cmfa__config *cfg, const char *env_name,
+                                 const char *key);
+/* Copy of a non-secret string (profile, region, URL, path) for messages: anything but
+ * printable ASCII becomes '?', cut with "..." when long. Returns out. */
+const char *cmfa__printable(const char *s, char *out, size_t outsize);
 /* Profile value: config file "[profile NAME]" (or "[default]"), then the credentials file's
  * "[NAME]". NULL if absent. */
 const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key);

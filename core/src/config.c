@@ -84,7 +84,7 @@ static void cut_value_comment(const char *s, size_t *len)
 
 /* Copies s into out (size outsize) with anything but printable ASCII replaced by '?', cut with
  * "..." when long. For names and values that are not secret (profile, region, URL). */
-static const char *printable(const char *s, char *out, size_t outsize)
+const char *cmfa__printable(const char *s, char *out, size_t outsize)
 {
     size_t i, n = 0;
 
@@ -98,18 +98,18 @@ static const char *printable(const char *s, char *out, size_t outsize)
     return out;
 }
 
-static const char *env_get(const char *name)
+const char *cmfa__env_get(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
 }
 
-static const char *opt_get(const char *v)
+const char *cmfa__nonempty(const char *v)
 {
     return v && *v ? v : NULL;
 }
 
-static int is_true(const char *v)
+int cmfa__is_true(const char *v)
 {
     const char *s = v;
     size_t len = strlen(v);
@@ -374,7 +374,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
         if (errno == ENOENT || errno == ENOTDIR)
             return CMFA_OK;
         return cmfa__fail(err, CMFA_E_CONFIG, "cannot open %s: %s",
-                          printable(path, shown, sizeof(shown)), strerror(errno));
+                          cmfa__printable(path, shown, sizeof(shown)), strerror(errno));
     }
     cmfa__buf_init(&b, INI_MAX_FILE_BYTES);
     for (;;) {
@@ -387,7 +387,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
                 break;
             }
             rc = cmfa__fail(err, CMFA_E_CONFIG, "cannot read %s: %s",
-                            printable(path, shown, sizeof(shown)), strerror(errno));
+                            cmfa__printable(path, shown, sizeof(shown)), strerror(errno));
             break;
         }
         if (n == 0)
@@ -395,7 +395,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
         rc = cmfa__buf_add(&b, chunk, (size_t)n);
         if (rc == CMFA_E_TOO_LARGE) {
             rc = cmfa__fail(err, CMFA_E_CONFIG, "%s is larger than %zu bytes",
-                            printable(path, shown, sizeof(shown)), INI_MAX_FILE_BYTES);
+                            cmfa__printable(path, shown, sizeof(shown)), INI_MAX_FILE_BYTES);
             break;
         }
         if (rc != CMFA_OK) {
@@ -405,7 +405,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
     }
     close(fd);
     if (rc == CMFA_OK && !missing)
-        rc = ini_parse_named(b.data ? b.data : "", b.len, printable(path, shown, sizeof(shown)),
+        rc = ini_parse_named(b.data ? b.data : "", b.len, cmfa__printable(path, shown, sizeof(shown)),
                              out, err);
     cmfa__buf_cleanup(&b);
     return rc;
@@ -523,7 +523,7 @@ static cmfa_code expand_home(const char *path, char **out)
         *out = cmfa__strdup(path);
         return *out ? CMFA_OK : CMFA_E_NOMEM;
     }
-    home = env_get("HOME");
+    home = cmfa__env_get("HOME");
     if (!home)
         return CMFA_OK;
     cmfa__buf_init(&b, 0);
@@ -538,7 +538,7 @@ static cmfa_code expand_home(const char *path, char **out)
 static cmfa_code load_file(const char *env_name, const char *fallback, struct cmfa__ini **out,
                            struct cmfa_error *err)
 {
-    const char *path = env_get(env_name);
+    const char *path = cmfa__env_get(env_name);
     char *full = NULL;
     cmfa_code rc;
 
@@ -632,14 +632,18 @@ static int parse_attempts(const char *s, int *out)
     return 1;
 }
 
+const char *cmfa__config_setting(const struct cmfa__config *cfg, const char *env_name,
+                                 const char *key)
+{
+    const char *v = cmfa__env_get(env_name);
+    return v ? v : cmfa__nonempty(cmfa__config_profile_get(cfg, key));
+}
+
 /* A boolean setting: environment first, then the profile. */
 static int setting_true(const struct cmfa__config *cfg, const char *env_name, const char *key)
 {
-    const char *v = env_get(env_name);
-
-    if (!v)
-        v = cmfa__config_profile_get(cfg, key);
-    return v && is_true(v);
+    const char *v = cmfa__config_setting(cfg, env_name, key);
+    return v && cmfa__is_true(v);
 }
 
 static cmfa_code resolve_region(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
@@ -648,13 +652,13 @@ static cmfa_code resolve_region(const struct cmfa_client_options *opts, struct c
     const char *v, *src;
     char shown[80];
 
-    if ((v = opt_get(opts->region)))
+    if ((v = cmfa__nonempty(opts->region)))
         src = "the region option";
-    else if ((v = env_get("AWS_REGION")))
+    else if ((v = cmfa__env_get("AWS_REGION")))
         src = "AWS_REGION";
-    else if ((v = env_get("AWS_DEFAULT_REGION")))
+    else if ((v = cmfa__env_get("AWS_DEFAULT_REGION")))
         src = "AWS_DEFAULT_REGION";
-    else if ((v = opt_get(cmfa__config_profile_get(cfg, "region"))))
+    else if ((v = cmfa__nonempty(cmfa__config_profile_get(cfg, "region"))))
         src = "the profile's region setting";
     else
         return CMFA_OK;
@@ -662,7 +666,7 @@ static cmfa_code resolve_region(const struct cmfa_client_options *opts, struct c
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "Invalid region \"%s\" from %s: a region is 1 to 63 letters, digits "
                           "or '-'",
-                          printable(v, shown, sizeof(shown)), src);
+                          cmfa__printable(v, shown, sizeof(shown)), src);
     cfg->region = cmfa__strdup(v);
     return cfg->region ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
 }
@@ -674,15 +678,15 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
     char shown[160];
     struct cmfa__buf b;
 
-    if ((v = opt_get(opts->endpoint_url))) {
+    if ((v = cmfa__nonempty(opts->endpoint_url))) {
         src = "the endpoint_url option";
     } else if (!setting_true(cfg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
                              "ignore_configured_endpoint_urls")) {
-        const char *services = opt_get(cmfa__config_profile_get(cfg, "services"));
+        const char *services = cmfa__nonempty(cmfa__config_profile_get(cfg, "services"));
 
-        if ((v = env_get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"))) {
+        if ((v = cmfa__env_get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"))) {
             src = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER";
-        } else if ((v = env_get("AWS_ENDPOINT_URL"))) {
+        } else if ((v = cmfa__env_get("AWS_ENDPOINT_URL"))) {
             src = "AWS_ENDPOINT_URL";
         } else if (services) {
             cmfa__buf_init(&b, 0);
@@ -690,12 +694,12 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
                 cmfa__buf_cleanup(&b);
                 return cmfa__fail(err, CMFA_E_NOMEM, NULL);
             }
-            v = opt_get(cmfa__ini_get(cfg->config_file, b.data, "cognito_identity_provider",
+            v = cmfa__nonempty(cmfa__ini_get(cfg->config_file, b.data, "cognito_identity_provider",
                                       "endpoint_url"));
             cmfa__buf_cleanup(&b);
             src = "the profile's services section";
         }
-        if (!v && (v = opt_get(cmfa__config_profile_get(cfg, "endpoint_url"))))
+        if (!v && (v = cmfa__nonempty(cmfa__config_profile_get(cfg, "endpoint_url"))))
             src = "the profile's endpoint_url setting";
     }
     if (v) {
@@ -703,7 +707,7 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
             return cmfa__fail(err, CMFA_E_CONFIG,
                               "Invalid endpoint URL \"%s\" from %s: expected http:// or "
                               "https:// followed by a host",
-                              printable(v, shown, sizeof(shown)), src);
+                              cmfa__printable(v, shown, sizeof(shown)), src);
         /* the AWS endpoint rules refuse FIPS together with a custom endpoint */
         if (setting_true(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"))
             return cmfa__fail(err, CMFA_E_CONFIG,
@@ -718,7 +722,7 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "You must specify a region: set the region option, AWS_REGION, "
                           "AWS_DEFAULT_REGION or region in the profile \"%s\"",
-                          printable(cfg->profile, shown, sizeof(shown)));
+                          cmfa__printable(cfg->profile, shown, sizeof(shown)));
     cmfa__buf_init(&b, 0);
     if (cmfa__buf_printf(&b, "https://cognito-idp%s.%s.amazonaws.com%s",
                          setting_true(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
@@ -748,7 +752,7 @@ static cmfa_code resolve_max_attempts(const struct cmfa_client_options *opts,
                           "Invalid max_attempts %d from the max_attempts option: must be an "
                           "integer >= 1",
                           opts->max_attempts);
-    if ((v = env_get("AWS_MAX_ATTEMPTS")))
+    if ((v = cmfa__env_get("AWS_MAX_ATTEMPTS")))
         src = "AWS_MAX_ATTEMPTS";
     else if ((v = cmfa__config_profile_get(cfg, "max_attempts")))
         src = "the profile's max_attempts setting";
@@ -759,19 +763,19 @@ static cmfa_code resolve_max_attempts(const struct cmfa_client_options *opts,
     if (!parse_attempts(v, &cfg->max_attempts))
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "Invalid max_attempts \"%s\" from %s: must be an integer >= 1",
-                          printable(v, shown, sizeof(shown)), src);
+                          cmfa__printable(v, shown, sizeof(shown)), src);
     return CMFA_OK;
 }
 
 static cmfa_code resolve_ca_file(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
                                  struct cmfa_error *err)
 {
-    const char *v = opt_get(opts->ca_file);
+    const char *v = cmfa__nonempty(opts->ca_file);
 
     if (!v)
-        v = env_get("AWS_CA_BUNDLE");
+        v = cmfa__env_get("AWS_CA_BUNDLE");
     if (!v)
-        v = opt_get(cmfa__config_profile_get(cfg, "ca_bundle"));
+        v = cmfa__nonempty(cmfa__config_profile_get(cfg, "ca_bundle"));
     if (!v)
         return CMFA_OK;
     cfg->ca_file = cmfa__strdup(v);
@@ -806,9 +810,9 @@ cmfa_code cmfa__config_resolve(const struct cmfa_client_options *opts, struct cm
     if (!opts)
         opts = &none;
 
-    profile = opt_get(opts->profile);
+    profile = cmfa__nonempty(opts->profile);
     if (!profile)
-        profile = env_get("AWS_PROFILE");
+        profile = cmfa__env_get("AWS_PROFILE");
     if (!profile) {
         profile = "default";
         explicit_profile = 0;
@@ -830,7 +834,7 @@ cmfa_code cmfa__config_resolve(const struct cmfa_client_options *opts, struct cm
     if (explicit_profile) {
         if (!profile_exists(cfg)) {
             rc = cmfa__fail(err, CMFA_E_CONFIG, "The config profile (%s) could not be found",
-                            printable(cfg->profile, shown, sizeof(shown)));
+                            cmfa__printable(cfg->profile, shown, sizeof(shown)));
             goto cleanup;
         }
     }

@@ -127,52 +127,6 @@ static void tried_add(struct tried *t, const char *fmt, ...)
         t->len = sizeof(t->text) - 1;
 }
 
-static const char *env_get(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static const char *opt_get(const char *v)
-{
-    return v && *v ? v : NULL;
-}
-
-static int is_true(const char *v)
-{
-    size_t len;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    len = strlen(v);
-    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' ||
-                   v[len - 1] == '\n'))
-        len--;
-    return len == 4 && strncasecmp(v, "true", 4) == 0;
-}
-
-/* Environment first, then the profile. */
-static const char *setting(const struct cmfa__config *cfg, const char *env_name, const char *key)
-{
-    const char *v = env_get(env_name);
-    return v ? v : opt_get(cmfa__config_profile_get(cfg, key));
-}
-
-/* Printable copy of a non-secret string (profile name, URL, path) for messages. */
-static const char *printable(const char *s, char *out, size_t outsize)
-{
-    size_t i, n = 0;
-
-    for (i = 0; s[i] && n + 4 < outsize; i++)
-        out[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (s[i]) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
-
 static void wipe(void *p, size_t n)
 {
     volatile unsigned char *v = p;
@@ -405,14 +359,14 @@ static cmfa_code from_environment(struct cmfa__cred_chain *chain, time_t now,
                                   struct cmfa__credentials *out, struct tried *t,
                                   struct cmfa_error *err)
 {
-    const char *akid = env_get("AWS_ACCESS_KEY_ID");
-    const char *secret = env_get("AWS_SECRET_ACCESS_KEY");
-    const char *token = env_get("AWS_SESSION_TOKEN");
+    const char *akid = cmfa__env_get("AWS_ACCESS_KEY_ID");
+    const char *secret = cmfa__env_get("AWS_SECRET_ACCESS_KEY");
+    const char *token = cmfa__env_get("AWS_SESSION_TOKEN");
 
     (void)chain;
     (void)now;
     if (!token)
-        token = env_get("AWS_SECURITY_TOKEN");
+        token = cmfa__env_get("AWS_SECURITY_TOKEN");
     if (!akid && !secret) {
         tried_add(t, "environment (AWS_ACCESS_KEY_ID not set)");
         return NOT_FOUND;
@@ -431,17 +385,17 @@ static cmfa_code from_profile_keys(const char *akid, const char *secret, const c
 {
     char shown[80];
 
-    akid = opt_get(akid);
-    secret = opt_get(secret);
+    akid = cmfa__nonempty(akid);
+    secret = cmfa__nonempty(secret);
     if (!akid && !secret) {
         tried_add(t, "%s (no keys for profile %s)", where,
-                  printable(profile, shown, sizeof(shown)));
+                  cmfa__printable(profile, shown, sizeof(shown)));
         return NOT_FOUND;
     }
     if (!akid || !secret)
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "profile %s in the %s has %s but no %s",
-                          printable(profile, shown, sizeof(shown)), where,
+                          cmfa__printable(profile, shown, sizeof(shown)), where,
                           akid ? "aws_access_key_id" : "aws_secret_access_key",
                           akid ? "aws_secret_access_key" : "aws_access_key_id");
     return creds_set(out, akid, secret, token, 0, source, err);
@@ -645,7 +599,7 @@ static cmfa_code from_process(struct cmfa__cred_chain *chain, time_t now,
 {
     static const struct json_format fmt = {"credential_process output", "SessionToken", 1, 0,
                                            "process"};
-    const char *cmd = opt_get(cmfa__config_profile_get(chain->cfg, "credential_process"));
+    const char *cmd = cmfa__nonempty(cmfa__config_profile_get(chain->cfg, "credential_process"));
     struct cmfa__buf output;
     cmfa_code rc;
 
@@ -713,8 +667,8 @@ static int container_host_allowed(const char *url)
  * tok stays empty when none is configured. */
 static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
 {
-    const char *file = env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    const char *value = env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    const char *file = cmfa__env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *value = cmfa__env_get("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     char shown[200];
     size_t i;
     cmfa_code rc = CMFA_OK;
@@ -725,7 +679,7 @@ static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
         if (fd < 0)
             return cmfa__fail(err, CMFA_E_CREDENTIALS,
                               "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-                              printable(file, shown, sizeof(shown)), strerror(errno));
+                              cmfa__printable(file, shown, sizeof(shown)), strerror(errno));
         for (;;) {
             ssize_t n = read(fd, chunk, sizeof(chunk));
             if (n < 0 && errno == EINTR)
@@ -733,7 +687,7 @@ static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
             if (n < 0) {
                 rc = cmfa__fail(err, CMFA_E_CREDENTIALS,
                                 "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-                                printable(file, shown, sizeof(shown)), strerror(errno));
+                                cmfa__printable(file, shown, sizeof(shown)), strerror(errno));
                 break;
             }
             if (n == 0)
@@ -743,7 +697,7 @@ static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
                 rc = rc == CMFA_E_TOO_LARGE
                          ? cmfa__fail(err, CMFA_E_CREDENTIALS,
                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s is too large",
-                                      printable(file, shown, sizeof(shown)))
+                                      cmfa__printable(file, shown, sizeof(shown)))
                          : cmfa__fail(err, rc, NULL);
                 break;
             }
@@ -776,8 +730,8 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
 {
     static const struct json_format fmt = {"container credentials response", "Token", 0, 0,
                                            "container"};
-    const char *rel = env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    const char *rel = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     struct cmfa__buf url, tok, header, body;
     const char *headers[2] = {NULL, NULL};
     char shown[200];
@@ -808,7 +762,7 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
                             "AWS_CONTAINER_CREDENTIALS_FULL_URI %s is not allowed: use https, "
                             "or http to a loopback host, 169.254.170.2, 169.254.170.23 or "
                             "[fd00:ec2::23]",
-                            printable(full, shown, sizeof(shown)));
+                            cmfa__printable(full, shown, sizeof(shown)));
             goto cleanup;
         }
         rc = cmfa__buf_addstr(&url, full);
@@ -828,7 +782,7 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
         }
         headers[0] = header.data;
     }
-    printable(url.data, shown, sizeof(shown));
+    cmfa__printable(url.data, shown, sizeof(shown));
     for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
         cmfa_error_cleanup(&attempt_err);
         rc = cmfa__http_simple("GET", url.data, headers, CONTAINER_TIMEOUT_MS, chain->cfg->ca_file,
@@ -919,9 +873,9 @@ static int valid_role_name(const char *s, size_t len)
 static cmfa_code imds_settings(const struct cmfa__config *cfg, struct imds *im,
                                struct cmfa_error *err)
 {
-    const char *ep = setting(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    const char *ep = cmfa__config_setting(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT",
                              "ec2_metadata_service_endpoint");
-    const char *mode = setting(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    const char *mode = cmfa__config_setting(cfg, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
                                "ec2_metadata_service_endpoint_mode");
     const char *v;
     char shown[200];
@@ -935,7 +889,7 @@ static cmfa_code imds_settings(const struct cmfa__config *cfg, struct imds *im,
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "Invalid EC2 metadata endpoint \"%s\": expected an http:// or "
                           "https:// URL",
-                          printable(ep, shown, sizeof(shown)));
+                          cmfa__printable(ep, shown, sizeof(shown)));
     im->endpoint = ep;
     im->endpoint_len = strlen(ep);
     while (im->endpoint_len && ep[im->endpoint_len - 1] == '/')
@@ -943,24 +897,24 @@ static cmfa_code imds_settings(const struct cmfa__config *cfg, struct imds *im,
     im->timeout_ms = 1000;
     im->attempts = 1;
     im->ca_file = cfg->ca_file;
-    v = setting(cfg, "AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout");
+    v = cmfa__config_setting(cfg, "AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout");
     if (v) {
         errno = 0;
         n = strtol(v, &end, 10);
         if (errno || end == v || *end || n < 1 || n > 3600)
             return cmfa__fail(err, CMFA_E_CONFIG,
                               "Invalid metadata service timeout \"%s\": expected seconds >= 1",
-                              printable(v, shown, sizeof(shown)));
+                              cmfa__printable(v, shown, sizeof(shown)));
         im->timeout_ms = n * 1000;
     }
-    v = setting(cfg, "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts");
+    v = cmfa__config_setting(cfg, "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts");
     if (v) {
         errno = 0;
         n = strtol(v, &end, 10);
         if (errno || end == v || *end || n < 1 || n > 10)
             return cmfa__fail(err, CMFA_E_CONFIG,
                               "Invalid metadata service attempts \"%s\": expected 1 to 10",
-                              printable(v, shown, sizeof(shown)));
+                              cmfa__printable(v, shown, sizeof(shown)));
         im->attempts = (int)n;
     }
     return CMFA_OK;
@@ -985,15 +939,15 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
     size_t rlen;
     cmfa_code rc;
 
-    v = setting(cfg, "AWS_EC2_METADATA_DISABLED", "ec2_metadata_disabled");
-    if (v && is_true(v)) {
+    v = cmfa__config_setting(cfg, "AWS_EC2_METADATA_DISABLED", "ec2_metadata_disabled");
+    if (v && cmfa__is_true(v)) {
         tried_add(t, "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
         return NOT_FOUND;
     }
     rc = imds_settings(cfg, &im, err);
     if (rc != CMFA_OK)
         return rc;
-    printable(im.endpoint, shown, sizeof(shown));
+    cmfa__printable(im.endpoint, shown, sizeof(shown));
     cmfa__buf_init(&token_header, 0);
     cmfa__buf_init(&body, METADATA_BODY_MAX);
     cmfa__buf_init(&path, 0);
@@ -1030,8 +984,8 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
         get_headers[0] = token_header.data;
     } else if (status == 403 || status == 404 || status == 405) {
         /* No IMDSv2 here: IMDSv1, unless turned off. */
-        v = setting(cfg, "AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled");
-        if (v && is_true(v)) {
+        v = cmfa__config_setting(cfg, "AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled");
+        if (v && cmfa__is_true(v)) {
             tried_add(t, "EC2 instance metadata (%s: token request returned HTTP %ld and "
                       "IMDSv1 is disabled)", shown, status);
             rc = NOT_FOUND;
@@ -1122,9 +1076,9 @@ struct cmfa__cred_chain *cmfa__cred_chain_new(const struct cmfa_client_options *
         return NULL;
     }
     if (opts) {
-        akid = opt_get(opts->access_key_id);
-        secret = opt_get(opts->secret_access_key);
-        token = opt_get(opts->session_token);
+        akid = cmfa__nonempty(opts->access_key_id);
+        secret = cmfa__nonempty(opts->secret_access_key);
+        token = cmfa__nonempty(opts->session_token);
     }
     if (!akid != !secret) {
         cmfa__fail(err, CMFA_E_CONFIG,
@@ -1190,7 +1144,7 @@ static cmfa_code run_chain(struct cmfa__cred_chain *chain, enum provider start, 
         return rc;
     }
     return cmfa__fail(err, CMFA_E_NO_CREDENTIALS, "No credentials found for profile %s; tried: %s",
-                      printable(chain->cfg->profile, shown, sizeof(shown)), t.text);
+                      cmfa__printable(chain->cfg->profile, shown, sizeof(shown)), t.text);
 }
 
 static int needs_refresh(const struct cmfa__credentials *c, time_t now)
