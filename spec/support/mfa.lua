@@ -56,25 +56,7 @@ function mfa.service_error(code, message)
 end
 
 function mfa.described(pool_id, tier)
-  --- Checks the changes of a switch to OFF: the mode, and the removal of every setting in the
--- dropped factor sections (what is in effect after a replace: nothing of them is sent).
-function mfa.assert_off_changes(result, old_mode)
-  local mode_seen = false
-  for _, c in ipairs(result.changes) do
-    if c.path == "MfaConfiguration" then
-      assert(c.old == old_mode and c.new == "OFF", "mode change " .. tostring(c.old) .. " -> " .. tostring(c.new))
-      mode_seen = true
-    else
-      local section = c.path:match("^[^.]+")
-      local listed = false
-      for _, d in ipairs(result.dropped) do listed = listed or d == section end
-      assert(listed and c.new == nil, "unexpected change " .. c.path)
-    end
-  end
-  assert(mode_seen, "no MfaConfiguration change")
-end
-
-return mfa.ok { UserPool = { Id = pool_id, Name = "scripted", UserPoolTier = tier } }
+  return mfa.ok { UserPool = { Id = pool_id, Name = "scripted", UserPoolTier = tier } }
 end
 
 --- The operations (without the target prefix) in a fault-server log, in order.
