@@ -600,7 +600,7 @@ static int lex_quoted(struct lexer *lx, size_t start, size_t *next)
 {
     struct cmfa__buf b;
     const char *why = NULL;
-    size_t end, where = 0;
+    size_t end = 0, where = 0;
     struct token *t;
     int r;
 
@@ -633,7 +633,7 @@ static int lex_quoted(struct lexer *lx, size_t start, size_t *next)
 static int lex_raw_string(struct lexer *lx, size_t start, size_t *next)
 {
     struct cmfa__buf b;
-    size_t end;
+    size_t end = 0;
     struct token *t;
 
     if (scan_delimited(lx, start, '\'', &end) < 0)
@@ -664,7 +664,7 @@ static int lex_literal(struct lexer *lx, size_t start, size_t *next)
     struct cmfa_error perr;
     struct cmfa_value *v;
     const char *why = NULL, *text;
-    size_t end, where = 0, n;
+    size_t end = 0, where = 0, n;
     struct token *t;
     int r;
 
@@ -1550,6 +1550,10 @@ static int charge(struct ev *e, long n, size_t pos)
     return 0;
 }
 
+/* Booleans are borrowed from these two read-only nodes: no allocation per comparison. */
+static const cJSON static_true = {.type = cJSON_True};
+static const cJSON static_false = {.type = cJSON_False};
+
 static int is_null(const cJSON *j)
 {
     return !j || cJSON_IsNull(j);
@@ -1623,7 +1627,8 @@ static void release_input(struct ev *e, struct rv *input, struct rv *result)
         input->j = NULL;
         return;
     }
-    if (result->owned || !result->j) {
+    if (result->owned || !result->j || result->j == &static_true ||
+        result->j == &static_false) {
         rv_free(input);
         return;
     }
@@ -1733,14 +1738,9 @@ static int new_number(struct ev *e, double d, size_t pos, struct rv *out)
 
 static int new_bool(struct ev *e, int b, size_t pos, struct rv *out)
 {
-    cJSON *n;
-
-    if (charge(e, 1, pos) < 0)
-        return -1;
-    n = cJSON_CreateBool(b != 0);
-    if (!n)
-        return ev_nomem(e);
-    *out = owned(n);
+    (void)e;
+    (void)pos;
+    *out = borrowed(b ? &static_true : &static_false);
     return 0;
 }
 
@@ -1899,16 +1899,35 @@ static int eval_slice(struct ev *e, const struct qnode *n, const cJSON *current,
 }
 
 /* Projection of right over the elements (list) or member values (object) of base. */
+/* Projection of right over the elements (list) or member values (object) of base; with flat,
+ * over the elements of base flattened one level (left[].right, without building left[]). */
 static int project(struct ev *e, const struct qnode *n, const cJSON *base,
-                   const struct qnode *cond, struct rv *out)
+                   const struct qnode *cond, int flat, struct rv *out)
 {
-    cJSON *arr, *c;
+    const cJSON *c, *outer = NULL;
+    cJSON *arr;
     struct rv r;
 
     arr = new_array(e, n->pos);
     if (!arr)
         return -1;
-    for (c = base->child; c; c = c->next) {
+    for (c = base->child;; c = c->next) {
+        if (!c) {
+            if (!outer)
+                break;
+            c = outer; /* back out of a nested array */
+            outer = NULL;
+            continue;
+        }
+        if (flat && !outer && type_bit(c) == TY_ARRAY) {
+            outer = c;
+            c = c->child;
+            if (!c) {
+                c = outer;
+                outer = NULL;
+                continue;
+            }
+        }
         if (cond) {
             int keep;
             if (eval(e, cond, c, &r) < 0)
@@ -1939,6 +1958,7 @@ static int compare_values(const cJSON *a, const cJSON *b, int *order)
 {
     unsigned ta = type_bit(a), tb = type_bit(b);
 
+    *order = 0;
     if (ta != tb || (ta != TY_NUMBER && ta != TY_STRING))
         return 0;
     if (ta == TY_NUMBER)
@@ -2004,6 +2024,15 @@ static int eval(struct ev *e, const struct qnode *n, const cJSON *current, struc
         *out = base;
         return 0;
     case N_PROJECT:
+        if (n->a->type == N_FLATTEN) {
+            /* left[] then right: walk left's elements one level down, no copy of left[] */
+            if (eval(e, n->a->a, current, &base) < 0)
+                return -1;
+            rc = type_bit(base.j) == TY_ARRAY ? project(e, n, base.j, NULL, 1, out) : 0;
+            rv_free(&base);
+            return rc;
+        }
+        /* fall through */
     case N_VPROJECT:
     case N_FILTER:
         if (eval(e, n->a, current, &base) < 0)
@@ -2012,7 +2041,7 @@ static int eval(struct ev *e, const struct qnode *n, const cJSON *current, struc
             rv_free(&base);
             return 0;
         }
-        rc = project(e, n, base.j, n->type == N_FILTER ? n->c : NULL, out);
+        rc = project(e, n, base.j, n->type == N_FILTER ? n->c : NULL, 0, out);
         rv_free(&base);
         return rc;
     case N_FLATTEN:
@@ -2693,7 +2722,7 @@ struct sort_item {
 static void merge_sort(struct sort_item *v, struct sort_item *tmp, size_t n)
 {
     size_t mid = n / 2, i = 0, j = mid, k = 0;
-    int order;
+    int order = 0;
 
     if (n < 2)
         return;

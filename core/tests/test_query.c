@@ -131,7 +131,10 @@ static void run_file(const char *dir, const char *name)
     size_t len, i, j;
     char *text;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+        CHECK_MSG(0, "path too long: %s/%s", dir, name);
+        return;
+    }
     text = check_read_file(path, &len);
     CHECK_MSG(text != NULL, "cannot read %s", path);
     if (!text)
