@@ -685,8 +685,8 @@ static int lex_literal(struct lexer *lx, size_t start, size_t *next)
     if (!v) {
         /* the deprecated form: leading blanks dropped, the rest a JSON string's inside */
         n = 0;
-        while (n < b.len && (text[n] == ' ' || text[n] == '\t' || text[n] == '\n' ||
-                             text[n] == '\r'))
+        while (n < b.len && (text[n] == ' ' || (text[n] >= '\t' && text[n] <= '\r') ||
+                             (text[n] >= 0x1C && text[n] <= 0x1F)))
             n++;
         cmfa__buf_init(&sb, 0);
         r = json_unescape(text + n, b.len - n, &sb, &why, &where);
@@ -1120,8 +1120,6 @@ static struct qnode *parse_index(struct parser *p, size_t pos)
         }
     }
     advance(p);
-    if (n->has[2] && n->idx[2] == 0)
-        return parse_fail(p, pos, CMFA_E_QUERY_INVALID_VALUE, "a slice step cannot be 0");
     return n;
 }
 
@@ -1198,8 +1196,6 @@ static struct qnode *parse_multi_hash(struct parser *p, size_t pos)
 static struct qnode *parse_function(struct parser *p, struct qnode *left, size_t lparen_pos)
 {
     struct qnode *n, *e;
-    const struct qfunc *fn;
-    size_t nargs;
 
     if (left->type != N_FIELD)
         return parse_fail(p, lparen_pos, CMFA_E_QUERY_SYNTAX,
@@ -1221,18 +1217,50 @@ static struct qnode *parse_function(struct parser *p, struct qnode *left, size_t
         }
     }
     advance(p);
-    fn = find_function(n->name);
-    if (!fn)
-        return parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION, "unknown function %s()",
-                          n->name);
-    nargs = n->count;
-    if (fn->variadic ? nargs < (size_t)fn->nparams : nargs != (size_t)fn->nparams)
-        return parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_ARITY,
-                          "%s() takes %s%d argument%s, got %zu", fn->name,
-                          fn->variadic ? "at least " : "", fn->nparams,
-                          fn->nparams == 1 ? "" : "s", nargs);
-    n->fn = fn;
+    n->fn = find_function(n->name); /* NULL: reported by check_tree once the parse is done */
     return n;
+}
+
+/* After a successful parse: unknown functions, wrong argument counts and zero slice steps,
+ * the first one in the expression reported (syntax errors anywhere come first). */
+static void check_tree(const struct qnode *n, const struct qnode **bad)
+{
+    const struct qnode *k;
+    const struct qfunc *fn;
+
+    if (!n)
+        return;
+    if (n->type == N_FUNCTION) {
+        fn = n->fn;
+        if (!fn || (fn->variadic ? n->count < (size_t)fn->nparams
+                                 : n->count != (size_t)fn->nparams)) {
+            if (!*bad || n->pos < (*bad)->pos)
+                *bad = n;
+        }
+    } else if (n->type == N_SLICE && n->has[2] && n->idx[2] == 0) {
+        if (!*bad || n->pos < (*bad)->pos)
+            *bad = n;
+    }
+    check_tree(n->a, bad);
+    check_tree(n->b, bad);
+    check_tree(n->c, bad);
+    for (k = n->first; k; k = k->next)
+        check_tree(k, bad);
+}
+
+static int report_bad(struct parser *p, const struct qnode *n)
+{
+    const struct qfunc *fn = n->fn;
+
+    if (n->type == N_SLICE)
+        parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_VALUE, "a slice step cannot be 0");
+    else if (!fn)
+        parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION, "unknown function %s()", n->name);
+    else
+        parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_ARITY, "%s() takes %s%d argument%s, got %zu",
+                   fn->name, fn->variadic ? "at least " : "", fn->nparams,
+                   fn->nparams == 1 ? "" : "s", n->count);
+    return -1;
 }
 
 static struct qnode *nud(struct parser *p, struct token *t)
@@ -1500,6 +1528,14 @@ struct cmfa_query *cmfa_query_compile(const char *expr, size_t len, struct cmfa_
     if (cur(&p) != T_EOF) {
         unexpected(&p, NULL);
         goto fail;
+    }
+    {
+        const struct qnode *bad = NULL;
+        check_tree(q->root, &bad);
+        if (bad) {
+            report_bad(&p, bad);
+            goto fail;
+        }
     }
     tokens_free(lx.toks, lx.ntok);
     return q;
@@ -2829,10 +2865,115 @@ static int fn_to_array(struct ev *e, const struct qnode *call, struct farg *a, s
     return 0;
 }
 
+/* A number as jmespath.py's json.dumps writes it: integers without a fraction, others in the
+ * shortest form that reads back to the same double. */
+static cmfa_code put_number(struct cmfa__buf *b, double d)
+{
+    char tmp[64];
+    int prec;
+
+    if (!isfinite(d))
+        return cmfa__buf_addstr(b, "null");
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+        snprintf(tmp, sizeof(tmp), "%.0f", d);
+        return cmfa__buf_addstr(b, strcmp(tmp, "-0") == 0 ? "-0.0" : tmp);
+    }
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    return cmfa__buf_addstr(b, tmp);
+}
+
+/* A string as JSON with every character outside printable ASCII escaped (\uXXXX, surrogate
+ * pairs above U+FFFF), as json.dumps does by default. */
+static cmfa_code put_string(struct cmfa__buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    cmfa_code rc = cmfa__buf_addc(b, '"');
+    char tmp[32];
+
+    while (*p && rc == CMFA_OK) {
+        unsigned long cp = *p;
+        size_t n = 1;
+
+        if (cp >= 0x80) {
+            n = utf8_seq(p, strlen((const char *)p));
+            if (!n) { /* not UTF-8 (a value built in C): the byte as a code point */
+                n = 1;
+            } else {
+                cp = n == 2 ? cp & 0x1F : n == 3 ? cp & 0x0F : cp & 0x07;
+                for (size_t i = 1; i < n; i++)
+                    cp = (cp << 6) | (p[i] & 0x3F);
+            }
+        }
+        p += n;
+        switch (cp) {
+        case '"': rc = cmfa__buf_addstr(b, "\\\""); continue;
+        case '\\': rc = cmfa__buf_addstr(b, "\\\\"); continue;
+        case '\n': rc = cmfa__buf_addstr(b, "\\n"); continue;
+        case '\r': rc = cmfa__buf_addstr(b, "\\r"); continue;
+        case '\t': rc = cmfa__buf_addstr(b, "\\t"); continue;
+        case '\b': rc = cmfa__buf_addstr(b, "\\b"); continue;
+        case '\f': rc = cmfa__buf_addstr(b, "\\f"); continue;
+        default: break;
+        }
+        if (cp >= 0x20 && cp < 0x7F) {
+            rc = cmfa__buf_addc(b, (char)cp);
+        } else if (cp >= 0x10000) {
+            cp -= 0x10000;
+            snprintf(tmp, sizeof(tmp), "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
+                     0xDC00 + (cp & 0x3FF));
+            rc = cmfa__buf_addstr(b, tmp);
+        } else {
+            snprintf(tmp, sizeof(tmp), "\\u%04lx", cp);
+            rc = cmfa__buf_addstr(b, tmp);
+        }
+    }
+    if (rc == CMFA_OK)
+        rc = cmfa__buf_addc(b, '"');
+    return rc;
+}
+
+/* Compact JSON text of j (',' and ':' without blanks), the form to_string() gives. */
+static cmfa_code put_json(struct cmfa__buf *b, const cJSON *j)
+{
+    const cJSON *c;
+    cmfa_code rc = CMFA_OK;
+
+    switch (type_bit(j)) {
+    case TY_NULL: return cmfa__buf_addstr(b, "null");
+    case TY_BOOL: return cmfa__buf_addstr(b, cJSON_IsTrue(j) ? "true" : "false");
+    case TY_NUMBER: return put_number(b, j->valuedouble);
+    case TY_STRING: return put_string(b, j->valuestring);
+    case TY_ARRAY:
+    case TY_OBJECT:
+        rc = cmfa__buf_addc(b, type_bit(j) == TY_ARRAY ? '[' : '{');
+        for (c = j->child; c && rc == CMFA_OK; c = c->next) {
+            if (c != j->child)
+                rc = cmfa__buf_addc(b, ',');
+            if (rc == CMFA_OK && type_bit(j) == TY_OBJECT) {
+                rc = put_string(b, c->string ? c->string : "");
+                if (rc == CMFA_OK)
+                    rc = cmfa__buf_addc(b, ':');
+            }
+            if (rc == CMFA_OK)
+                rc = put_json(b, c);
+        }
+        if (rc == CMFA_OK)
+            rc = cmfa__buf_addc(b, type_bit(j) == TY_ARRAY ? ']' : '}');
+        return rc;
+    default:
+        return CMFA_E_INTERNAL;
+    }
+}
+
 static int fn_to_string(struct ev *e, const struct qnode *call, struct farg *a, size_t n,
                         struct rv *out)
 {
-    char *text;
+    struct cmfa__buf b;
+    cmfa_code code;
     int rc;
 
     (void)n;
@@ -2842,13 +2983,18 @@ static int fn_to_string(struct ev *e, const struct qnode *call, struct farg *a, 
         a[0].v.owned = 0;
         return 0;
     }
-    if (!a[0].v.j)
-        return new_string(e, "null", 4, call->pos, out);
-    text = cJSON_PrintUnformatted(a[0].v.j);
-    if (!text)
+    cmfa__buf_init(&b, 0);
+    code = put_json(&b, a[0].v.j);
+    if (code == CMFA_OK)
+        code = cmfa__buf_add(&b, "", 0);
+    if (code != CMFA_OK) {
+        cmfa__buf_cleanup(&b);
+        if (code == CMFA_E_TOO_LARGE)
+            return ev_fail(e, call->pos, CMFA_E_QUERY_LIMIT, "to_string() result is too large");
         return ev_nomem(e);
-    rc = new_string(e, text, strlen(text), call->pos, out);
-    cJSON_free(text);
+    }
+    rc = new_string(e, b.data, b.len, call->pos, out);
+    cmfa__buf_cleanup(&b);
     return rc;
 }
 
