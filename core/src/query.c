@@ -39,6 +39,7 @@
 #define DEFAULT_MAX_NODES (1L << 22)   /* values created by one evaluation */
 #define DEFAULT_MAX_STEPS (1L << 26)   /* AST nodes visited by one evaluation */
 #define INLINE_ARGS 4
+#define TEXT_UNIT 64                   /* bytes of text counted as one value */
 
 static long max_nodes = DEFAULT_MAX_NODES;
 static long max_steps = DEFAULT_MAX_STEPS;
@@ -1582,7 +1583,8 @@ static int charge(struct ev *e, long n, size_t pos)
     e->nodes += n;
     if (e->nodes > max_nodes)
         return ev_fail(e, pos, CMFA_E_QUERY_LIMIT,
-                       "the query would create more than %ld values", max_nodes);
+                       "the query would create more than %ld values (counting %d bytes of "
+                       "text as one)", max_nodes, TEXT_UNIT);
     return 0;
 }
 
@@ -1677,11 +1679,16 @@ static void release_input(struct ev *e, struct rv *input, struct rv *result)
     input->owned = 0;
 }
 
+/* Cost of a copy of j in values: one per node, plus one per TEXT_UNIT bytes of text. */
 static long count_nodes(const cJSON *j)
 {
     long n = 1;
     const cJSON *c;
 
+    if (cJSON_IsString(j) && j->valuestring)
+        n += (long)(strlen(j->valuestring) / TEXT_UNIT);
+    if (j->string)
+        n += (long)(strlen(j->string) / TEXT_UNIT);
     for (c = j->child; c; c = c->next)
         n += count_nodes(c);
     return n;
@@ -1710,10 +1717,7 @@ static cJSON *take(struct ev *e, struct rv *r, size_t pos)
             return NULL;
         copy = cJSON_CreateNull();
     } else {
-        if (charge(e, (j->type & 0xFF) == cJSON_Array || (j->type & 0xFF) == cJSON_Object
-                          ? count_nodes(j)
-                          : 1,
-                   pos) < 0)
+        if (charge(e, count_nodes(j), pos) < 0)
             return NULL;
         switch (j->type & 0xFF) {
         case cJSON_False: copy = cJSON_CreateFalse(); break;
@@ -1784,7 +1788,7 @@ static int new_string(struct ev *e, const char *s, size_t len, size_t pos, struc
 {
     struct cmfa_value *v;
 
-    if (charge(e, 1, pos) < 0)
+    if (charge(e, 1 + (long)(len / TEXT_UNIT), pos) < 0)
         return -1;
     v = cmfa_value_new_string(s, len);
     if (!v)
@@ -2890,16 +2894,16 @@ static cmfa_code put_number(struct cmfa__buf *b, double d)
  * pairs above U+FFFF), as json.dumps does by default. */
 static cmfa_code put_string(struct cmfa__buf *b, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     cmfa_code rc = cmfa__buf_addc(b, '"');
     char tmp[32];
 
-    while (*p && rc == CMFA_OK) {
+    while (p < end && rc == CMFA_OK) {
         unsigned long cp = *p;
         size_t n = 1;
 
         if (cp >= 0x80) {
-            n = utf8_seq(p, strlen((const char *)p));
+            n = utf8_seq(p, (size_t)(end - p));
             if (!n) { /* not UTF-8 (a value built in C): the byte as a code point */
                 n = 1;
             } else {

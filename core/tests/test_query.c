@@ -428,6 +428,23 @@ static void test_limits(void)
     s = repeat("@", " | [@, @]", 40, "", 0);
     check_fails("[1]", s, CMFA_E_QUERY_LIMIT, "more than");
     free(s);
+    /* so does text: a string doubled again and again (join) and then copied many times */
+    s = repeat("'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'",
+               " | join('', [@, @])", 14, " | [@, @, @, @, @, @, @, @]", 1);
+    cmfa__query_set_limits(100000, 0);
+    check_fails("{}", s, CMFA_E_QUERY_LIMIT, "more than 100000 values (counting 64 bytes");
+    cmfa__query_set_limits(0, 0);
+    s[strlen(s) - 27] = '\0'; /* without the copies: a 1 MiB string is fine */
+    {
+        struct cmfa_error err;
+        struct cmfa_value *v;
+        cmfa_error_init(&err);
+        v = cmfa_query(s, strlen(s), NULL, &err);
+        CHECK_MSG(v && strlen(cmfa_value_string(v, NULL)) == 64u << 14, "%s", err.message);
+        cmfa_value_free(v);
+        cmfa_error_cleanup(&err);
+    }
+    free(s);
     /* nested projections over the same data hit the step limit */
     cmfa__query_set_limits(0, 20);
     check_fails("[1,2,3,4,5,6,7,8,9,10]", "[?@ > `0`]", CMFA_E_QUERY_LIMIT,
