@@ -271,6 +271,7 @@ struct qfunc {
 };
 
 static const struct qfunc *find_function(const char *name);
+static const struct qfunc functions[26];
 
 /* =========================================================================== errors */
 
@@ -1249,12 +1250,58 @@ static void check_tree(const struct qnode *n, const struct qnode **bad)
         check_tree(k, bad);
 }
 
+/* Edit distance between a and b, capped: small names only. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, row[32], prev, tmp;
+
+    if (la >= 31 || lb >= 31)
+        return 99;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t best = prev; /* substitute */
+            tmp = row[j];
+            if (row[j] < best)
+                best = row[j];  /* delete */
+            if (row[j - 1] < best)
+                best = row[j - 1]; /* insert */
+            row[j] = a[i - 1] == b[j - 1] ? prev : best + 1;
+            prev = tmp;
+        }
+    }
+    return row[lb];
+}
+
+/* The known function closest to name, if it is close enough to be a typo. */
+static const char *closest_function(const char *name)
+{
+    const char *best = NULL;
+    size_t i, d, best_d = 3;
+
+    for (i = 0; i < CMFA__ARRAY_LEN(functions); i++) {
+        d = edit_distance(name, functions[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = functions[i].name;
+        }
+    }
+    return best;
+}
+
 static int report_bad(struct parser *p, const struct qnode *n)
 {
     const struct qfunc *fn = n->fn;
+    const char *hint;
 
     if (n->type == N_SLICE)
         parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_VALUE, "a slice step cannot be 0");
+    else if (!fn && (hint = closest_function(n->name)) != NULL)
+        parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION,
+                   "unknown function %s() (did you mean %s()?)", n->name, hint);
     else if (!fn)
         parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION, "unknown function %s()", n->name);
     else
@@ -1341,6 +1388,10 @@ static struct qnode *nud(struct parser *p, struct token *t)
         if (!n)
             return NULL;
         return node2(p, N_EXPREF, t->pos, n, NULL);
+    case T_NUMBER:
+        return parse_fail(p, t->pos, CMFA_E_QUERY_SYNTAX,
+                          "a bare number is not an expression (write the literal `%.*s`)",
+                          (int)(t->len > 40 ? 40 : t->len), p->s + t->pos);
     default:
         p->i--; /* report the token itself */
         return unexpected(p, NULL);

@@ -338,6 +338,10 @@ static void test_errors(void)
     check_fails(doc, "a\xff", CMFA_E_QUERY_SYNTAX, "not valid UTF-8");
     check_fails(doc, "nope(a)", CMFA_E_QUERY_UNKNOWN_FUNCTION,
                 "unknown function at column 1: unknown function nope()");
+    check_fails(doc, "lenght(a)", CMFA_E_QUERY_UNKNOWN_FUNCTION,
+                "unknown function lenght() (did you mean length()?)");
+    check_fails(doc, "length(a, 1)", CMFA_E_QUERY_SYNTAX,
+                "column 11: a bare number is not an expression (write the literal `1`)");
     check_fails(doc, "a.length(b, b)", CMFA_E_QUERY_INVALID_ARITY,
                 "at column 3: length() takes 1 argument, got 2");
     check_fails(doc, "merge()", CMFA_E_QUERY_INVALID_ARITY, "at least 1 argument");
