@@ -249,6 +249,14 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
 cmfa_code cmfa__error_from_success_envelope(const struct cmfa_value *body,
                                             const struct cmfa_response *resp,
                                             struct cmfa_error *err);
+/* The same two, with every occurrence of the given secrets (NULL-terminated list, may be NULL)
+ * masked in the code, message and request id before they are cut to their fields' sizes. */
+cmfa_code cmfa__error_from_response_masked(const struct cmfa_response *resp,
+                                           const char *const *secrets, struct cmfa_error *err);
+cmfa_code cmfa__error_from_success_envelope_masked(const struct cmfa_value *body,
+                                                   const struct cmfa_response *resp,
+                                                   const char *const *secrets,
+                                                   struct cmfa_error *err);
 /* Case-insensitive header lookup; NULL if absent. */
 const char *cmfa__header_get(const struct cmfa_header *h, size_t n, const char *name);
 
