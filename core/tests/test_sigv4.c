@@ -881,6 +881,10 @@ static void test_canonical_details(void)
     check_uri_query("/", "&", 1, "/", "");
     check_uri_query("/", "B=1&a=1&_=1", 1, "/", "B=1&_=1&a=1");   /* byte order */
     check_uri_query("/", "k=%2f/%2F", 1, "/", "k=%2F%2F%2F");
+    /* Found by fuzz_sigv4: pairs that are all empty left the scratch buffer unallocated, and
+     * NULL + 0 became each pair's pointer (undefined behaviour, reported by UBSan). */
+    check_uri_query("/", "=", 1, "/", "=");
+    check_uri_query("/", "=&&=", 1, "/", "=&=");
 
     /* Output buffers are appended to; header names lower-cased, values trimmed and folded,
      * duplicates joined in the order given; tabs and CRLF folds count as whitespace. */
