@@ -247,6 +247,23 @@ cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
 void cmfa__credentials_cleanup(struct cmfa__credentials *c);
 /* The cached credentials, without resolving or refreshing anything; NULL if none yet. */
 const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain);
+/* The JSON answers of credential_process (Version 1, SessionToken), the container endpoint
+ * (Token) and IMDS (Token, Code "Success"), parsed as the providers do; messages name the
+ * source and the problem, never the content. An Expiration at or before now is refused. */
+enum cmfa__cred_json {
+    CMFA__CRED_JSON_PROCESS,
+    CMFA__CRED_JSON_CONTAINER,
+    CMFA__CRED_JSON_IMDS
+};
+cmfa_code cmfa__credentials_from_json(enum cmfa__cred_json kind, const char *body, size_t len,
+                                      time_t now, struct cmfa__credentials *out,
+                                      struct cmfa_error *err);
+/* IMDS role-name answer: its first line without trailing blanks, 1..128 characters of
+ * [A-Za-z0-9+=,.@_-], into role. 1 when valid, 0 (role "") otherwise. */
+int cmfa__imds_role_name(const char *body, size_t len, char role[129]);
+/* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be used: https to any host, http only to
+ * loopback, 169.254.170.2, 169.254.170.23 or [fd00:ec2::23]. */
+int cmfa__container_url_allowed(const char *url);
 /* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
  * base. */
@@ -266,6 +283,14 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
 cmfa_code cmfa__error_from_success_envelope(const struct cmfa_value *body,
                                             const struct cmfa_response *resp,
                                             struct cmfa_error *err);
+/* The same two, with every occurrence of the given secrets (NULL-terminated list, may be NULL)
+ * masked in the code, message and request id before they are cut to their fields' sizes. */
+cmfa_code cmfa__error_from_response_masked(const struct cmfa_response *resp,
+                                           const char *const *secrets, struct cmfa_error *err);
+cmfa_code cmfa__error_from_success_envelope_masked(const struct cmfa_value *body,
+                                                   const struct cmfa_response *resp,
+                                                   const char *const *secrets,
+                                                   struct cmfa_error *err);
 /* Case-insensitive header lookup; NULL if absent. */
 const char *cmfa__header_get(const struct cmfa_header *h, size_t n, const char *name);
 

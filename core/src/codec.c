@@ -102,10 +102,14 @@ static void render_path(const struct frame *f, char *out, size_t size, size_t *u
     render_path(f->parent, out, size, used);
     if (*used >= size)
         return;
-    if (!f->name)
+    if (!f->name) {
         n = snprintf(out + *used, size - *used, "[%zu]", f->index);
-    else
-        n = snprintf(out + *used, size - *used, "%s%.200s", *used ? "." : "", f->name);
+    } else {
+        /* A map key is the server's text: printable ASCII only in the message. */
+        char shown[204];
+        n = snprintf(out + *used, size - *used, "%s%s", *used ? "." : "",
+                     cmfa__printable(f->name, shown, sizeof(shown)));
+    }
     if (n > 0)
         *used += (size_t)n;
 }

@@ -340,6 +340,21 @@ static cmfa_code parse_credentials_json(const struct json_format *f, const char 
     return rc;
 }
 
+static const struct json_format json_formats[] = {
+    [CMFA__CRED_JSON_PROCESS] = {"credential_process output", "SessionToken", 1, 0, "process"},
+    [CMFA__CRED_JSON_CONTAINER] = {"container credentials response", "Token", 0, 0, "container"},
+    [CMFA__CRED_JSON_IMDS] = {"EC2 instance metadata credentials", "Token", 0, 1, "imds"},
+};
+
+cmfa_code cmfa__credentials_from_json(enum cmfa__cred_json kind, const char *body, size_t len,
+                                      time_t now, struct cmfa__credentials *out,
+                                      struct cmfa_error *err)
+{
+    if ((size_t)kind >= CMFA__ARRAY_LEN(json_formats) || !out)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "unknown credentials format");
+    return parse_credentials_json(&json_formats[kind], body, len, now, out, err);
+}
+
 /* ------------------------------------------------------------------------- static providers */
 
 static cmfa_code from_explicit(struct cmfa__cred_chain *chain, time_t now,
@@ -597,8 +612,6 @@ static cmfa_code from_process(struct cmfa__cred_chain *chain, time_t now,
                               struct cmfa__credentials *out, struct tried *t,
                               struct cmfa_error *err)
 {
-    static const struct json_format fmt = {"credential_process output", "SessionToken", 1, 0,
-                                           "process"};
     const char *cmd = cmfa__nonempty(cmfa__config_profile_get(chain->cfg, "credential_process"));
     struct cmfa__buf output;
     cmfa_code rc;
@@ -610,7 +623,8 @@ static cmfa_code from_process(struct cmfa__cred_chain *chain, time_t now,
     cmfa__buf_init(&output, PROCESS_OUTPUT_MAX);
     rc = run_process(cmd, chain->process_timeout_ms, &output, err);
     if (rc == CMFA_OK)
-        rc = parse_credentials_json(&fmt, output.data, output.len, now, out, err);
+        rc = cmfa__credentials_from_json(CMFA__CRED_JSON_PROCESS, output.data, output.len, now,
+                                         out, err);
     buf_cleanup_secret(&output);
     return rc;
 }
@@ -618,7 +632,7 @@ static cmfa_code from_process(struct cmfa__cred_chain *chain, time_t now,
 /* ------------------------------------------------------------------------- container */
 
 /* http: only for loopback and the ECS/EKS container hosts; https: any host. */
-static int container_host_allowed(const char *url)
+int cmfa__container_url_allowed(const char *url)
 {
     static const char *const hosts[] = {"localhost", "169.254.170.2", "169.254.170.23",
                                         "[fd00:ec2::23]", "[::1]"};
@@ -728,8 +742,6 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
                                 struct cmfa__credentials *out, struct tried *t,
                                 struct cmfa_error *err)
 {
-    static const struct json_format fmt = {"container credentials response", "Token", 0, 0,
-                                           "container"};
     const char *rel = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     struct cmfa__buf url, tok, header, body;
@@ -757,7 +769,7 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
         }
         rc = cmfa__buf_printf(&url, "%s%s", container_base, rel);
     } else {
-        if (!container_host_allowed(full)) {
+        if (!cmfa__container_url_allowed(full)) {
             rc = cmfa__fail(err, CMFA_E_CONFIG,
                             "AWS_CONTAINER_CREDENTIALS_FULL_URI %s is not allowed: use https, "
                             "or http to a loopback host, 169.254.170.2, 169.254.170.23 or "
@@ -806,7 +818,8 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
                         "container credentials endpoint %s returned HTTP %ld", shown, status);
         goto cleanup;
     }
-    rc = parse_credentials_json(&fmt, body.data, body.len, now, out, err);
+    rc = cmfa__credentials_from_json(CMFA__CRED_JSON_CONTAINER, body.data, body.len, now, out,
+                                     err);
 
 cleanup:
     cmfa_error_cleanup(&attempt_err);
@@ -864,9 +877,25 @@ static int valid_role_name(const char *s, size_t len)
     for (i = 0; i < len; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr("+=,.@_-", c)))
+              (c && strchr("+=,.@_-", c))))
             return 0;
     }
+    return 1;
+}
+
+int cmfa__imds_role_name(const char *body, size_t len, char role[129])
+{
+    size_t rlen = 0;
+
+    role[0] = '\0';
+    while (body && rlen < len && body[rlen] != '\r' && body[rlen] != '\n' && body[rlen] != '\0')
+        rlen++;
+    while (rlen && body[rlen - 1] == ' ')
+        rlen--;
+    if (!valid_role_name(body ? body : "", rlen))
+        return 0;
+    memcpy(role, body, rlen);
+    role[rlen] = '\0';
     return 1;
 }
 
@@ -924,8 +953,6 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
                            struct cmfa__credentials *out, struct tried *t,
                            struct cmfa_error *err)
 {
-    static const struct json_format fmt = {"EC2 instance metadata credentials", "Token", 0, 1,
-                                           "imds"};
     const struct cmfa__config *cfg = chain->cfg;
     const char *v;
     const char *put_headers[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL};
@@ -936,7 +963,6 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
     char role[129];
     char shown[200];
     long status = 0;
-    size_t rlen;
     cmfa_code rc;
 
     v = cmfa__config_setting(cfg, "AWS_EC2_METADATA_DISABLED", "ec2_metadata_disabled");
@@ -1013,16 +1039,11 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
         rc = NOT_FOUND;
         goto cleanup;
     }
-    rlen = body.data ? strcspn(body.data, "\r\n") : 0;
-    while (rlen && body.data[rlen - 1] == ' ')
-        rlen--;
-    if (!valid_role_name(body.data ? body.data : "", rlen)) {
+    if (!cmfa__imds_role_name(body.data, body.len, role)) {
         rc = cmfa__fail(err, CMFA_E_CREDENTIALS,
                         "EC2 instance metadata %s: malformed role name", shown);
         goto cleanup;
     }
-    memcpy(role, body.data, rlen);
-    role[rlen] = '\0';
 
     /* Credentials of the role. */
     rc = cmfa__buf_printf(&path, "%s%s", IMDS_CREDS_PATH, role);
@@ -1043,7 +1064,7 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
                         shown, role, status);
         goto cleanup;
     }
-    rc = parse_credentials_json(&fmt, body.data, body.len, now, out, err);
+    rc = cmfa__credentials_from_json(CMFA__CRED_JSON_IMDS, body.data, body.len, now, out, err);
 
 cleanup:
     cmfa_error_cleanup(&aerr);

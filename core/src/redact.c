@@ -21,21 +21,52 @@ void cmfa__client_secrets(const struct cmfa_client *client, const char *secrets[
     secrets[n] = NULL;
 }
 
+/* Length of the cut-off secret at text (NUL-terminated): the first 4 or more, but not all,
+ * bytes of a secret, followed by the end of the text or by the "..." that marks a cut. A
+ * field cut at its size (or with "...") can end in such a piece, which the whole-secret match
+ * cannot see: a session token is longer than an error message. 0 when there is none. */
+static size_t cut_secret_len(const char *text, const char *const *secrets)
+{
+    size_t s, n;
+
+    for (s = 0; secrets[s]; s++) {
+        for (n = 0; text[n] && secrets[s][n] && text[n] == secrets[s][n]; n++)
+            ;
+        if (n >= 4 && secrets[s][n] && (!text[n] || strncmp(text + n, "...", 3) == 0))
+            return n;
+    }
+    return 0;
+}
+
 void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t size)
 {
     const char *secrets[3];
-    struct cmfa__buf out;
+    struct cmfa__buf out, cut;
+    size_t i;
+    cmfa_code rc;
 
     cmfa__client_secrets(client, secrets);
     if (!secrets[0] || !field[0])
         return;
     cmfa__buf_init(&out, 0);
-    if (cmfa__redact(field, strlen(field), secrets, &out) == CMFA_OK && out.data)
-        cmfa__copy_field(field, size, out.data, out.len);
+    cmfa__buf_init(&cut, 0);
+    rc = cmfa__redact(field, strlen(field), secrets, &out);
+    for (i = 0; rc == CMFA_OK && out.data && i < out.len;) {
+        size_t n = cut_secret_len(out.data + i, secrets);
+        if (n) {
+            rc = cmfa__buf_addstr(&cut, "[redacted]");
+            i += n;
+        } else {
+            rc = cmfa__buf_addc(&cut, out.data[i++]);
+        }
+    }
+    if (rc == CMFA_OK && cut.data)
+        cmfa__copy_field(field, size, cut.data, cut.len);
     else
         cmfa__copy_field(field, size, "[message withheld: it could not be checked for secrets]",
                          55);
     cmfa__buf_cleanup(&out);
+    cmfa__buf_cleanup(&cut);
 }
 
 char *cmfa_client_redact(const struct cmfa_client *client, const char *text, size_t len,

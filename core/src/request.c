@@ -264,15 +264,16 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
 {
     const struct cmfa_operation *op;
     struct cmfa_value *v;
-    const char *rid;
+    const char *rid, *secrets[3];
     cmfa_code rc;
 
     if (output)
         *output = NULL;
     if (!client || !resp || !operation)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client, operation and response are required");
+    cmfa__client_secrets(client, secrets);
     if (resp->status < 200 || resp->status > 299) {
-        rc = cmfa__error_from_response(resp, err);
+        rc = cmfa__error_from_response_masked(resp, secrets, err);
         if (err)
             err->retryable = cmfa__retry_is_retryable(err);
         scrub_error(client, err);
@@ -290,7 +291,7 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
         scrub_error(client, err);
         return err ? err->code : CMFA_E_BAD_RESPONSE;
     }
-    rc = cmfa__error_from_success_envelope(v, resp, err);
+    rc = cmfa__error_from_success_envelope_masked(v, resp, secrets, err);
     if (rc != CMFA_OK && err) {
         err->retryable = cmfa__retry_is_retryable(err);
         scrub_error(client, err);

@@ -168,20 +168,52 @@ static void reset_for_attempt(struct cmfa_error *err)
     err->attempts = attempts;
 }
 
-static void copy_request_id(const struct cmfa_response *resp, struct cmfa_error *err)
+/* s[0..*len) with every whole secret replaced by "[redacted]", before anything is cut to a
+ * field's size (a cut inside a secret would leave a piece no later check can recognise). The
+ * result is s itself when there is nothing to mask, else b's data, or a placeholder when out of
+ * memory. */
+static const char *masked(const char *s, size_t *len, const char *const *secrets,
+                          struct cmfa__buf *b)
+{
+    static const char withheld[] = "[withheld: could not be checked for secrets]";
+    size_t i;
+
+    if (!s || !secrets || !secrets[0])
+        return s;
+    for (i = 0; secrets[i]; i++)
+        if (strlen(secrets[i]) >= 4 && memmem(s, *len, secrets[i], strlen(secrets[i])))
+            break;
+    if (!secrets[i])
+        return s;
+    cmfa__buf_reset(b);
+    if (cmfa__redact(s, *len, secrets, b) != CMFA_OK || !b->data) {
+        *len = sizeof(withheld) - 1;
+        return withheld;
+    }
+    *len = b->len;
+    return b->data;
+}
+
+static void copy_request_id(const struct cmfa_response *resp, const char *const *secrets,
+                            struct cmfa_error *err)
 {
     static const char *const names[] = {"x-amzn-RequestId", "x-amz-request-id", "x-amz-id-2"};
+    struct cmfa__buf b;
     size_t i, len = 0;
 
+    cmfa__buf_init(&b, 0);
     err->request_id[0] = '\0';
     for (i = 0; i < CMFA__ARRAY_LEN(names); i++) {
         const char *v = resp_header(resp, names[i]);
         if (v && v[0]) {
-            cmfa__utf8_append_clean(err->request_id, sizeof(err->request_id), &len, v, strlen(v));
+            size_t vlen = strlen(v);
+            v = masked(v, &vlen, secrets, &b);
+            cmfa__utf8_append_clean(err->request_id, sizeof(err->request_id), &len, v, vlen);
             if (len)
-                return;
+                break;
         }
     }
+    cmfa__buf_cleanup(&b);
 }
 
 /* err->message = "<Code>: <detail> (HTTP <status>[, request id <id>])". The suffix always
@@ -266,20 +298,26 @@ static const char *xml_element(const char *body, size_t len, const char *name, s
     return start;
 }
 
+/* secrets: NULL-terminated list of texts masked before anything is copied, or NULL. */
 static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const char *code,
                  size_t code_len, long status, const cJSON *msg_obj, enum body_kind kind,
-                 const char *body, size_t body_len)
+                 const char *body, size_t body_len, const char *const *secrets)
 {
     char described[256];
     const char *msg;
     size_t msg_len = 0;
+    struct cmfa__buf cb, mb, bb;
 
+    cmfa__buf_init(&cb, 0);
+    cmfa__buf_init(&mb, 0);
+    cmfa__buf_init(&bb, 0);
     err->code = CMFA_E_SERVICE;
     err->status = status;
+    code = masked(code, &code_len, secrets, &cb);
     cmfa__sanitize_error_code(code, code_len, err->service_code, sizeof(err->service_code));
     if (!err->service_code[0])
         snprintf(err->service_code, sizeof(err->service_code), "HttpStatus%ld", status);
-    copy_request_id(resp, err);
+    copy_request_id(resp, secrets, err);
 
     msg = member_string(msg_obj, "message");
     if (!msg)
@@ -294,11 +332,16 @@ static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const
     else if (kind != BODY_OBJECT)
         msg = xml_element(body, body_len, "Message", &msg_len);
     if (!msg) {
+        body = masked(body, &body_len, secrets, &bb);
         describe_body(described, sizeof(described), status, kind, body, body_len);
         msg = described;
         msg_len = strlen(msg);
     }
+    msg = masked(msg, &msg_len, secrets, &mb);
     compose_message(err, msg, msg_len);
+    cmfa__buf_cleanup(&cb);
+    cmfa__buf_cleanup(&mb);
+    cmfa__buf_cleanup(&bb);
 }
 
 /* The first non-empty code among the header and the top-level members. */
@@ -329,6 +372,12 @@ static const char *pick_code(const struct cmfa_response *resp, const cJSON *root
 
 cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmfa_error *err)
 {
+    return cmfa__error_from_response_masked(resp, NULL, err);
+}
+
+cmfa_code cmfa__error_from_response_masked(const struct cmfa_response *resp,
+                                           const char *const *secrets, struct cmfa_error *err)
+{
     enum body_kind kind;
     cJSON *root = NULL;
     const char *code;
@@ -345,7 +394,7 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
     if (!code && kind != BODY_OBJECT)
         code = xml_element(resp->body, resp->body_len, "Code", &code_len);
     fill(err, resp, code, code_len, resp->status,
-         kind == BODY_OBJECT ? root : NULL, kind, resp->body, resp->body_len);
+         kind == BODY_OBJECT ? root : NULL, kind, resp->body, resp->body_len, secrets);
     cJSON_Delete(root);
     return CMFA_E_SERVICE;
 }
@@ -353,6 +402,14 @@ cmfa_code cmfa__error_from_response(const struct cmfa_response *resp, struct cmf
 cmfa_code cmfa__error_from_success_envelope(const struct cmfa_value *body,
                                             const struct cmfa_response *resp,
                                             struct cmfa_error *err)
+{
+    return cmfa__error_from_success_envelope_masked(body, resp, NULL, err);
+}
+
+cmfa_code cmfa__error_from_success_envelope_masked(const struct cmfa_value *body,
+                                                   const struct cmfa_response *resp,
+                                                   const char *const *secrets,
+                                                   struct cmfa_error *err)
 {
     const cJSON *root = CMFA__JSON(body), *output;
     const char *type;
@@ -373,7 +430,8 @@ cmfa_code cmfa__error_from_success_envelope(const struct cmfa_value *body,
         return CMFA_E_SERVICE;
     reset_for_attempt(err);
     /* Message, if any, is inside the envelope; describe it otherwise. */
-    fill(err, resp, type, strlen(type), resp ? resp->status : 0, output, BODY_OBJECT, NULL, 0);
+    fill(err, resp, type, strlen(type), resp ? resp->status : 0, output, BODY_OBJECT, NULL, 0,
+         secrets);
     if (!member_string(output, "message") && !member_string(output, "Message") &&
         !resp_header(resp, "x-amzn-errormessage")) {
         static const char envelope[] = "the service answered with an error envelope "

@@ -402,8 +402,10 @@ static cmfa_code append_canonical_query(struct cmfa__buf *out, const char *query
     if (n == 0)
         goto cleanup;
     for (i = 0; i < n; i++) {
-        params[i].k = scratch.data + params[i].koff;
-        params[i].v = scratch.data + params[i].voff;
+        /* all pairs empty ("=&="): nothing was added and scratch.data is still NULL */
+        const char *base = scratch.data ? scratch.data : "";
+        params[i].k = base + params[i].koff;
+        params[i].v = base + params[i].voff;
     }
     qsort(params, n, sizeof(*params), qparam_cmp);
     for (i = 0; i < n; i++) {

@@ -214,6 +214,12 @@ static void test_decode_type_mismatches(void)
         {DESC, "{\"UserPool\":{\"Policies\":{\"PasswordPolicy\":{\"RequireSymbols\":\"yes\"}}}}",
          "UserPool.Policies.PasswordPolicy.RequireSymbols", "a boolean", "string"},
         {DESC, "{\"UserPool\":[]}", "UserPool", "an object", "array"},
+        /* Found by fuzz_errors: a map key is the server's text and reached the message raw
+         * (terminal escapes, invalid UTF-8); now anything but printable ASCII is '?'. */
+        {DESC, "{\"UserPool\":{\"UserPoolTags\":{\"a\\u001b[31mb\":5}}}",
+         "UserPool.UserPoolTags.a?[31mb", "a string", "number"},
+        {DESC, "{\"UserPool\":{\"UserPoolTags\":{\"\xff\xfe\\n\":true}}}",
+         "UserPool.UserPoolTags.???", "a string", "boolean"},
     };
     size_t i;
 

@@ -1,5 +1,7 @@
 /* errors.c: AWS JSON 1.1 error responses (Smithy awsJson1_1 error tests, real Cognito, moto,
  * cognito-local), the 2xx "Output" envelope, non-JSON bodies, truncation and cleaning. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -840,6 +842,110 @@ static void test_alloc_failures(void)
     cJSON_InitHooks(NULL);
 }
 
+/* Found while writing fuzz_errors: a session token is longer than an error message, so a
+ * server echoing it had its message cut inside the token, and the whole-token redaction missed
+ * the first 450 bytes of it. Every field cut short is now checked for a cut-off secret too:
+ * message, code, request id, and the member path of a malformed 2xx body. */
+static int has_token_piece(const char *text, const char *token)
+{
+    size_t i, tl = strlen(token);
+
+    for (i = 0; i + 8 <= tl; i++) {
+        char piece[9];
+        memcpy(piece, token + i, 8);
+        piece[8] = '\0';
+        if (strstr(text, piece))
+            return 1;
+    }
+    return 0;
+}
+
+static void test_echoed_secret_cut(void)
+{
+    static const char alphabet[] = "IQoJb3JpZ2luX2Vj/EKz+//////////wEaCXVz=";
+    char token[701], escaped[1500], body[2000], tags[900];
+    struct cmfa_client_options opts;
+    struct cmfa_client *client;
+    struct cmfa_header h[2];
+    struct cmfa_response resp;
+    struct cmfa_error err;
+    struct cmfa_value *out = NULL;
+    size_t i, e = 0;
+
+    for (i = 0; i < sizeof(token) - 1; i++) {
+        token[i] = alphabet[i % (sizeof(alphabet) - 1)];
+        if (token[i] == '/')
+            escaped[e++] = '\\';       /* the JSON "\/" some encoders write */
+        escaped[e++] = token[i];
+    }
+    token[sizeof(token) - 1] = '\0';
+    escaped[e] = '\0';
+    setenv("AWS_CONFIG_FILE", "/nonexistent/cmfa-test/config", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/cmfa-test/credentials", 1);
+    memset(&opts, 0, sizeof(opts));
+    opts.region = "eu-west-1";
+    opts.endpoint_url = "http://127.0.0.1:9";
+    opts.access_key_id = "ASIAEXAMPLE";
+    opts.secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    opts.session_token = token;
+    cmfa_error_init(&err);
+    client = cmfa_client_new(&opts, &err);
+    CHECK(client != NULL);
+    if (!client)
+        return;
+    CHECK(cmfa_client_credentials_source(client, &err) != NULL);
+
+    /* in the message, verbatim and JSON-escaped */
+    for (i = 0; i < 2; i++) {
+        snprintf(body, sizeof(body), "{\"__type\":\"UnrecognizedClientException\",\"message\":"
+                 "\"The security token %s included in the request is invalid.\"}",
+                 i ? escaped : token);
+        cmfa_error_cleanup(&err);
+        memset(&resp, 0, sizeof(resp));
+        resp.status = 400;
+        resp.body = body;
+        resp.body_len = strlen(body);
+        CHECK_INT(cmfa_parse_response(client, "GetUserPoolMfaConfig", &resp, NULL, &err),
+                  CMFA_E_SERVICE);
+        CHECK_MSG(!has_token_piece(err.message, token), "%s", err.message);
+        CHECK_MSG(strstr(err.message, "token [redacted] included in the request") != NULL, "%s",
+                  err.message);
+        CHECK(valid_utf8_no_controls(err.message));
+    }
+
+    /* as the error type and the request id headers */
+    h[0].name = "X-Amzn-ErrorType";
+    h[0].value = token;
+    h[1].name = "x-amzn-RequestId";
+    h[1].value = token;
+    cmfa_error_cleanup(&err);
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 400;
+    resp.headers = h;
+    resp.nheaders = 2;
+    CHECK_INT(cmfa_parse_response(client, "GetUserPoolMfaConfig", &resp, NULL, &err),
+              CMFA_E_SERVICE);
+    CHECK_MSG(!has_token_piece(err.service_code, token), "%s", err.service_code);
+    CHECK_MSG(!has_token_piece(err.request_id, token), "%s", err.request_id);
+    CHECK_MSG(!has_token_piece(err.message, token), "%s", err.message);
+
+    /* as a map key in a malformed 2xx body (the key is part of the member path) */
+    snprintf(tags, sizeof(tags), "{\"UserPool\":{\"UserPoolTags\":{\"%s\":5}}}", token);
+    cmfa_error_cleanup(&err);
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    resp.body = tags;
+    resp.body_len = strlen(tags);
+    CHECK_INT(cmfa_parse_response(client, "DescribeUserPool", &resp, &out, &err),
+              CMFA_E_BAD_RESPONSE);
+    CHECK(out == NULL);
+    CHECK_MSG(!has_token_piece(err.message, token), "%s", err.message);
+    CHECK_MSG(strstr(err.message, "UserPoolTags.[redacted]...") != NULL, "%s", err.message);
+
+    cmfa_error_cleanup(&err);
+    cmfa_client_free(client);
+}
+
 int main(void)
 {
     (void)check_read_file;   /* part of check.h, unused here */
@@ -861,5 +967,7 @@ int main(void)
     test_overwrite_previous_attempt();
     test_arguments();
     test_alloc_failures();
+    test_echoed_secret_cut();
+    cmfa_global_cleanup();
     return check_done("test_errors");
 }

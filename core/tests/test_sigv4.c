@@ -881,6 +881,10 @@ static void test_canonical_details(void)
     check_uri_query("/", "&", 1, "/", "");
     check_uri_query("/", "B=1&a=1&_=1", 1, "/", "B=1&_=1&a=1");   /* byte order */
     check_uri_query("/", "k=%2f/%2F", 1, "/", "k=%2F%2F%2F");
+    /* Found by fuzz_sigv4: pairs that are all empty left the scratch buffer unallocated, and
+     * NULL + 0 became each pair's pointer (undefined behaviour, reported by UBSan). */
+    check_uri_query("/", "=", 1, "/", "=");
+    check_uri_query("/", "=&&=", 1, "/", "=&=");
 
     /* Output buffers are appended to; header names lower-cased, values trimmed and folded,
      * duplicates joined in the order given; tabs and CRLF folds count as whitespace. */
@@ -938,16 +942,16 @@ static void test_negative(void)
     struct cmfa__buf out;
     unsigned char key[32];
     static const char *const bad_names[] = {"", "Bad Name", "Bad:Name", "Bad\nName", "X-\x01",
-                                            "Bad\tName", "B\xc3\xa4" "d", "(x)", "a/b", "a@b"};
+                                            "Bad\tName", ("B\xc3\xa4" "d"), "(x)", "a/b", "a@b"};
     static const char *const bad_values[] = {"a\nX-Evil: 1", "a\r\nX-Evil: 1", "a\r", "a\n",
-                                             "a\x01", "a\x7f" "b", "a\rb"};
+                                             "a\x01", ("a\x7f" "b"), "a\rb"};
     static const char *const bad_dates[] = {"", "20150830", "2015-08-30T12:36:00Z",
                                             "20150830T123600", "20150830t123600Z",
                                             "20150830T123600ZZ", "2015083aT123600Z"};
     static const char *const bad_scope[] = {"", "us/east", "us east", "a,b", "\x7f",
                                             /* 64 characters: one more than fits */
-                                            "0123456789012345678901234567890123456789012345678"
-                                            "901234567890123"};
+                                            ("0123456789012345678901234567890123456789012345678"
+                                             "901234567890123")};
     size_t i;
 
     memset(&cache, 0, sizeof(cache));
