@@ -17,6 +17,7 @@
 #include <cmfa/cmfa.h>
 
 #include "compat.h"
+#include "guard.h"
 
 #define CLIENT_MT "cognito_mfa.client"
 #define OPERATION_MT "cognito_mfa.operation"
@@ -1340,5 +1341,6 @@ int luaopen_cognito_mfa_core(lua_State *L)
     lua_setfield(L, -2, "array_mt");
     luaL_getmetatable(L, ERROR_MT);
     lua_setfield(L, -2, "error_mt");
+    cmfa_lua_guard_register(L); /* guarded_call, guarded_rep (guard.c) */
     return 1;
 }
