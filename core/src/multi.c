@@ -72,7 +72,7 @@ static void start_attempt(struct batch *b, struct slot *s)
         rc = cmfa__fail(&it->err, CMFA_E_INTERNAL, "curl_multi_add_handle failed");
     if (rc != CMFA_OK) {
         if (s->x.headers) {
-            curl_slist_free_all(s->x.headers);
+            cmfa__slist_free_secret(s->x.headers);
             s->x.headers = NULL;
         }
         finish_item(b, s);
@@ -229,7 +229,7 @@ cleanup:
         if (slots[i].state == SLOT_RUNNING)
             curl_multi_remove_handle(b.multi, slots[i].curl);
         if (slots[i].x.headers)
-            curl_slist_free_all(slots[i].x.headers);
+            cmfa__slist_free_secret(slots[i].x.headers);
         if (slots[i].state != SLOT_FREE)
             release_attempt(&slots[i]);
         if (slots[i].curl)

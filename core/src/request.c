@@ -36,7 +36,7 @@ void cmfa_request_free(struct cmfa_request *req)
         return;
     for (i = 0; i < r->nstrings; i++) {
         /* Authorization and the session token are wiped before they are freed. */
-        memset(r->strings[i], 0, strlen(r->strings[i]));
+        cmfa__wipe(r->strings[i], strlen(r->strings[i]));
         cmfa_free(r->strings[i]);
     }
     cmfa_free(r);
@@ -87,7 +87,7 @@ static struct cmfa_request *build_signed(struct cmfa_client *client, const char 
     cmfa_code rc;
 
     cmfa__buf_init(&target, 256);
-    cmfa__buf_init(&authz, 4096);
+    cmfa__buf_init_secret(&authz, 4096);
     cmfa__buf_init(&clen, 32);
     r = cmfa_malloc(sizeof(*r));
     if (!r) {
@@ -168,9 +168,7 @@ fail:
     cmfa_request_free(&r->pub);
     r = NULL;
 cleanup:
-    if (authz.data)
-        memset(authz.data, 0, authz.len);
-    cmfa__buf_cleanup(&authz);
+    cmfa__buf_cleanup(&authz);   /* a secret buffer: wiped */
     cmfa__buf_cleanup(&target);
     cmfa__buf_cleanup(&clen);
     return r ? &r->pub : NULL;
@@ -409,7 +407,7 @@ char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len)
 
     if (!req)
         return NULL;
-    cmfa__buf_init(&raw, 0);
+    cmfa__buf_init_secret(&raw, 0);   /* Authorization, session token */
     cmfa__buf_init(&out, 0);
     rc = cmfa__buf_printf(&raw, "%s %s\n", req->method, req->url);
     for (i = 0; rc == CMFA_OK && i < req->nheaders; i++)
@@ -422,8 +420,6 @@ char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len)
         rc = cmfa__redact(raw.data, raw.len, NULL, &out);
     if (rc == CMFA_OK)
         text = cmfa__buf_take(&out, len);
-    if (raw.data)
-        memset(raw.data, 0, raw.len);
     cmfa__buf_cleanup(&raw);
     cmfa__buf_cleanup(&out);
     return text;
