@@ -421,7 +421,7 @@ local function cmd_modify(ctx, opts)
   local result, merr = client:modify_user_pool_mfa_config(opts.user_pool_id, change,
     { dry_run = opts.dry_run })
   if not result then
-    return ctx:report(merr, "SetUserPoolMfaConfig")
+    return ctx:report(merr, merr.operation or "SetUserPoolMfaConfig")
   end
   print_result(ctx, result, ctx.globals.output == "json" and "json" or "text")
   return 0
@@ -512,7 +512,7 @@ local function make_plan(ctx, opts)
     local result, merr = client:modify_user_pool_mfa_config(t.id, t.change, { dry_run = true })
     if not result then
       ctx.err(t.id .. ": ")
-      return nil, ctx:report(merr, "SetUserPoolMfaConfig")
+      return nil, ctx:report(merr, merr.operation or "SetUserPoolMfaConfig")
     end
     plan.pools[#plan.pools + 1] = { id = t.id, change = t.change, result = result }
     if #result.changes > 0 then plan.changed = plan.changed + 1 end
@@ -564,7 +564,7 @@ local function cmd_apply(ctx, opts)
         print_result(ctx, result, "text")
       else
         ctx.err(p.id .. ": ")
-        local c = ctx:report(err, "SetUserPoolMfaConfig")
+        local c = ctx:report(err, type(err) == "table" and err.operation or "SetUserPoolMfaConfig")
         if worst == 0 then worst = c end
       end
     end
