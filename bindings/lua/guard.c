@@ -27,6 +27,8 @@
  *     limits = { instructions = N, memory_kb = N, seconds = S }; string_index, when a table,
  *     is the string metatable's __index for the duration of the call.
  *   core.guarded_rep(s, n [, sep]) -> string.rep with the guard's memory budget checked first.
+ *   core.guard_exhaust(reason) raises "rule exceeded its budget (<reason>)" and, inside a
+ *     guarded call, marks that budget exhausted (for checks made in Lua before a long C call).
  */
 #include <stdint.h>
 #include <string.h>
@@ -220,8 +222,21 @@ static int l_guarded_rep(lua_State *L)
     return 1;
 }
 
+static int l_guard_exhaust(lua_State *L)
+{
+    static const char *const names[] = {"instructions", "memory", "time", NULL};
+    int which = luaL_checkoption(L, 1, NULL, names);
+    struct guard *g = current(L);
+
+    if (g != NULL && g->exhausted == GUARD_NONE)
+        g->exhausted = (enum guard_reason)(which + 1);
+    return luaL_error(L, "rule exceeded its budget (%s)", names[which]);
+}
+
 void cmfa_lua_guard_register(lua_State *L)
 {
+    lua_pushcfunction(L, l_guard_exhaust);
+    lua_setfield(L, -2, "guard_exhaust");
     lua_pushcfunction(L, l_guarded_call);
     lua_setfield(L, -2, "guarded_call");
     lua_pushcfunction(L, l_guarded_rep);

@@ -49,13 +49,83 @@ local _M = {}
 -- for 10 million instructions), one that allocates without end by the memory budget.
 _M.BUDGET = { instructions = 10000000, memory_kb = 16384, seconds = 0.5 }
 
+-- Lua patterns backtrack: with k unbounded repetitions (*, + or - after a single-character
+-- class) matching can take about (n + 1)^k steps per start position on an n-byte subject, all
+-- inside one C call where no hook runs (".-.-.-.-b" on 3000 bytes would not finish). Pattern
+-- functions called by rules refuse, as a time budget, a pattern whose bound passes this.
+local PATTERN_STEPS = 1e8
+local str_byte, str_find, str_gmatch, str_gsub, str_match =
+  string.byte, string.find, string.gmatch, string.gsub, string.match
+local guard_exhaust = core.guard_exhaust
+local PCT, OPEN, CLOSE, BRACKET, CARET, CLOSE_BRACKET = 37, 40, 41, 91, 94, 93
+local REPEATS = { [42] = true, [43] = true, [45] = true }   -- * + -
+
+-- The number of unbounded repetitions in a pattern.
+local function repetitions(p)
+  local k, i, n, item = 0, 1, #p, false
+  while i <= n do
+    local c = str_byte(p, i)
+    if item and REPEATS[c] then
+      k, item, i = k + 1, false, i + 1
+    elseif c == PCT then
+      -- %b takes two characters, %f a set; others are one class
+      local d = str_byte(p, i + 1)
+      if d == 98 then i, item = i + 4, false
+      elseif d == 102 then i, item = i + 2, false
+      else i, item = i + 2, true end
+    elseif c == BRACKET then
+      i = i + 1
+      if str_byte(p, i) == CARET then i = i + 1 end
+      if str_byte(p, i) == CLOSE_BRACKET then i = i + 1 end
+      while i <= n and str_byte(p, i) ~= CLOSE_BRACKET do
+        i = i + (str_byte(p, i) == PCT and 2 or 1)
+      end
+      i, item = i + 1, true
+    elseif c == OPEN or c == CLOSE or (c == CARET and i == 1) then
+      i, item = i + 1, false
+    else
+      i, item = i + 1, true
+    end
+  end
+  return k
+end
+
+local function check_pattern(s, p, plain)
+  if plain or type(s) ~= "string" or type(p) ~= "string" then
+    return
+  end
+  local k = repetitions(p)
+  if k > 0 then
+    local starts = str_byte(p, 1) == CARET and 1 or #s + 1
+    if starts * (#s + 1) ^ k > PATTERN_STEPS then
+      guard_exhaust("time")
+    end
+  end
+end
+
 -- What string methods reach while a rule runs (the string metatable's __index), and what the
--- sandbox's `string` table is a copy of: pure functions, string.rep bounded by the budget.
+-- sandbox's `string` table is a copy of: pure functions, string.rep bounded by the memory
+-- budget, pattern functions bounded as above.
 local SAFE_STRING = {
-  byte = string.byte, char = string.char, find = string.find, format = string.format,
-  gmatch = string.gmatch, gsub = string.gsub, len = string.len, lower = string.lower,
-  match = string.match, rep = core.guarded_rep, reverse = string.reverse, sub = string.sub,
+  byte = string.byte, char = string.char, format = string.format, len = string.len,
+  lower = string.lower, rep = core.guarded_rep, reverse = string.reverse, sub = string.sub,
   upper = string.upper,
+  find = function(s, p, init, plain)
+    check_pattern(s, p, plain)
+    return str_find(s, p, init, plain)
+  end,
+  match = function(s, p, init)
+    check_pattern(s, p)
+    return str_match(s, p, init)
+  end,
+  gmatch = function(s, p)
+    check_pattern(s, p)
+    return str_gmatch(s, p)
+  end,
+  gsub = function(s, p, repl, n)
+    check_pattern(s, p)
+    return str_gsub(s, p, repl, n)
+  end,
 }
 
 -- A budget table with every field, checked; `who` names the caller in messages.
