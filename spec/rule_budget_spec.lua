@@ -13,7 +13,7 @@ local FIXTURES = "spec/fixtures/policies/"
 local LIMIT = 2   -- seconds
 
 local function now()
-  local h = assert(io.popen("date +%s.%N"))
+  local h = assert(io.popen(helpers.CLEAN_ENV .. "date +%s.%N"))
   local t = tonumber(h:read("*l"))
   h:close()
   return t
