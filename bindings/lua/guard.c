@@ -192,18 +192,18 @@ static int l_guarded_rep(lua_State *L)
 {
     size_t len, sep_len = 0, total;
     const char *s = luaL_checklstring(L, 1, &len);
-    lua_Number n = luaL_checknumber(L, 2);
+    lua_Integer n = luaL_checkinteger(L, 2);
     const char *sep = luaL_optlstring(L, 3, "", &sep_len);
     struct guard *g = current(L);
     luaL_Buffer b;
     size_t i, count;
 
-    if (!(n >= 1) || len + sep_len == 0) {
+    if (n < 1 || len + sep_len == 0) {
         lua_pushliteral(L, "");
         return 1;
     }
     /* the size first, in floating point: no overflow, then checked against what is left */
-    if (n * ((lua_Number)len + (lua_Number)sep_len) > 1e15)
+    if ((double)n * ((double)len + (double)sep_len) > 1e15)
         return luaL_error(L, "string.rep: resulting string too large");
     count = (size_t)n;
     total = count * len + (count - 1) * sep_len;

@@ -90,13 +90,14 @@ local function repetitions(p)
   return k
 end
 
-local function check_pattern(s, p, plain)
+-- (gmatch has no anchor: a leading ^ is not one there)
+local function check_pattern(s, p, plain, unanchored)
   if plain or type(s) ~= "string" or type(p) ~= "string" then
     return
   end
   local k = repetitions(p)
   if k > 0 then
-    local starts = str_byte(p, 1) == CARET and 1 or #s + 1
+    local starts = (str_byte(p, 1) == CARET and not unanchored) and 1 or #s + 1
     if starts * (#s + 1) ^ k > PATTERN_STEPS then
       guard_exhaust("time")
     end
@@ -118,9 +119,9 @@ local SAFE_STRING = {
     check_pattern(s, p)
     return str_match(s, p, init)
   end,
-  gmatch = function(s, p)
-    check_pattern(s, p)
-    return str_gmatch(s, p)
+  gmatch = function(s, p, init)
+    check_pattern(s, p, false, true)
+    return str_gmatch(s, p, init)
   end,
   gsub = function(s, p, repl, n)
     check_pattern(s, p)
