@@ -17,6 +17,7 @@
 #include <cmfa/cmfa.h>
 
 #include "compat.h"
+#include "guard.h"
 
 #define CLIENT_MT "cognito_mfa.client"
 #define OPERATION_MT "cognito_mfa.operation"
@@ -1561,5 +1562,6 @@ int luaopen_cognito_mfa_core(lua_State *L)
     lua_setfield(L, -2, "error_mt");
     lua_pushinteger(L, CMFA_MAX_CONCURRENCY);
     lua_setfield(L, -2, "MAX_CONCURRENCY");
+    cmfa_lua_guard_register(L); /* guarded_call, guarded_rep (guard.c) */
     return 1;
 }

@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cmfa_int.h"
 
+static void (*release_hook)(void *ptr);   /* tests only */
 static long fail_after;   /* 0: never; n: the nth next allocation fails */
 static long alloc_count;
 
@@ -42,12 +45,35 @@ void *cmfa_realloc(void *ptr, size_t size)
 {
     if (should_fail())
         return NULL;
+    if (ptr && release_hook)
+        release_hook(ptr);
     return realloc(ptr, size ? size : 1);
 }
 
 void cmfa_free(void *ptr)
 {
+    if (ptr && release_hook)
+        release_hook(ptr);
     free(ptr);
+}
+
+void cmfa__alloc_set_release_hook(void (*hook)(void *ptr))
+{
+    release_hook = hook;
+}
+
+void cmfa__wipe(void *p, size_t n)
+{
+    if (p && n)
+        OPENSSL_cleanse(p, n);
+}
+
+void cmfa__free_secret(char *s)
+{
+    if (s) {
+        cmfa__wipe(s, strlen(s));
+        cmfa_free(s);
+    }
 }
 
 char *cmfa__strndup(const char *s, size_t len)

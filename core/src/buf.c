@@ -12,12 +12,30 @@ void cmfa__buf_init(struct cmfa__buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max ? max : BUF_DEFAULT_MAX;
+    b->secret = 0;
+}
+
+void cmfa__buf_init_secret(struct cmfa__buf *b, size_t max)
+{
+    cmfa__buf_init(b, max);
+    b->secret = 1;
+}
+
+/* Empty again, keeping the cap and whether it is a secret buffer. */
+static void buf_clear(struct cmfa__buf *b)
+{
+    int secret = b->secret;
+
+    cmfa__buf_init(b, b->max);
+    b->secret = secret;
 }
 
 void cmfa__buf_cleanup(struct cmfa__buf *b)
 {
+    if (b->secret)
+        cmfa__wipe(b->data, b->cap);
     cmfa_free(b->data);
-    cmfa__buf_init(b, b->max);
+    buf_clear(b);
 }
 
 void cmfa__buf_reset(struct cmfa__buf *b)
@@ -42,9 +60,22 @@ static cmfa_code buf_reserve(struct cmfa__buf *b, size_t extra)
         ncap *= 2;
     if (ncap > b->max + 1)
         ncap = b->max + 1;
-    p = cmfa_realloc(b->data, ncap);
-    if (!p)
-        return CMFA_E_NOMEM;
+    if (b->secret) {
+        /* never realloc a secret: it could leave a copy behind in the block it frees */
+        p = cmfa_malloc(ncap);
+        if (!p)
+            return CMFA_E_NOMEM;
+        if (b->data) {
+            memcpy(p, b->data, b->len);
+            cmfa__wipe(b->data, b->cap);
+            cmfa_free(b->data);
+        }
+        p[b->len] = '\0';
+    } else {
+        p = cmfa_realloc(b->data, ncap);
+        if (!p)
+            return CMFA_E_NOMEM;
+    }
     b->data = p;
     b->cap = ncap;
     return CMFA_OK;
@@ -120,6 +151,6 @@ char *cmfa__buf_take(struct cmfa__buf *b, size_t *len)
     data[b->len] = '\0';
     if (len)
         *len = b->len;
-    cmfa__buf_init(b, b->max);
+    buf_clear(b);
     return data;
 }

@@ -186,7 +186,7 @@ void cmfa_client_free(struct cmfa_client *c)
     cmfa_free(c->host);
     cmfa_free(c->path);
     cmfa_free(c->signing_region);
-    memset(&c->sigcache, 0, sizeof(c->sigcache));
+    cmfa__wipe(&c->sigcache, sizeof(c->sigcache));   /* the cached signing key */
     cmfa_free(c);
 }
 

@@ -27,6 +27,14 @@ long cmfa__alloc_count(void);          /* allocations since the last reset */
 void cmfa__alloc_reset(void);
 char *cmfa__strdup(const char *s);     /* NULL in, NULL out */
 char *cmfa__strndup(const char *s, size_t len);
+/* Secrets in memory: cmfa__wipe overwrites n bytes with zeros in a way the compiler cannot
+ * drop (OPENSSL_cleanse); every buffer that held a secret key, session token, token file,
+ * Authorization header or credentials file goes through it before it is freed. */
+void cmfa__wipe(void *p, size_t n);              /* NULL or 0: nothing */
+void cmfa__free_secret(char *s);                 /* wipes strlen(s) bytes, then cmfa_free */
+/* Test hook: called with every block the library is about to free or move (cmfa_free,
+ * cmfa_realloc), before it goes. NULL turns it off. */
+void cmfa__alloc_set_release_hook(void (*hook)(void *ptr));
 
 /* ---------------------------------------------------------------- buf.c
  * Growable byte buffer with a cap (like curl's dynbuf). Always NUL-terminated when non-empty. */
@@ -35,9 +43,14 @@ struct cmfa__buf {
     size_t len;
     size_t cap;       /* allocated */
     size_t max;       /* hard cap on len; 0 means the default (64 MiB) */
+    int secret;       /* cmfa__buf_init_secret: grows without realloc, wiped when freed */
 };
 
 void cmfa__buf_init(struct cmfa__buf *b, size_t max);
+/* A buffer for secrets: growth copies into a new block and wipes the old one (no realloc
+ * leaves a copy behind), cleanup wipes the whole allocation. cmfa__buf_take hands the data
+ * over as is: the taker wipes it. */
+void cmfa__buf_init_secret(struct cmfa__buf *b, size_t max);
 void cmfa__buf_cleanup(struct cmfa__buf *b);
 void cmfa__buf_reset(struct cmfa__buf *b);      /* len = 0, keeps memory */
 /* CMFA_E_NOMEM, or CMFA_E_TOO_LARGE past the cap. */
@@ -434,5 +447,10 @@ void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t siz
 cmfa_code cmfa__http_simple(const char *method, const char *url, const char *const *headers,
                             long timeout_ms, const char *ca_file, long *status,
                             struct cmfa__buf *body, struct cmfa_error *err);
+
+/* Frees a libcurl header list after wiping each entry (they hold Authorization, the session
+ * token and the container authorization token). NULL: nothing. */
+struct curl_slist;
+void cmfa__slist_free_secret(struct curl_slist *list);
 
 #endif /* CMFA_INT_H */

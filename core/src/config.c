@@ -130,7 +130,7 @@ void cmfa__ini_free(struct cmfa__ini *ini)
         struct ini_section *sec = &ini->sections[i];
         for (j = 0; j < sec->nprops; j++) {
             cmfa_free(sec->props[j].key);
-            cmfa_free(sec->props[j].value);
+            cmfa__free_secret(sec->props[j].value);   /* aws_secret_access_key, ... */
         }
         cmfa_free(sec->props);
         cmfa_free(sec->name);
@@ -214,13 +214,15 @@ static struct ini_prop *ini_add_prop(struct ini_section *sec, const char *key, s
 static cmfa_code prop_append(struct ini_prop *p, const char *text, size_t len)
 {
     size_t old = strlen(p->value);
-    char *nv = cmfa_realloc(p->value, old + 1 + len + 1);
+    char *nv = cmfa_malloc(old + 1 + len + 1);   /* not realloc: values may be secrets */
 
     if (!nv)
         return CMFA_E_NOMEM;
+    memcpy(nv, p->value, old);
     nv[old] = '\n';
     memcpy(nv + old + 1, text, len);
     nv[old + 1 + len] = '\0';
+    cmfa__free_secret(p->value);
     p->value = nv;
     return CMFA_OK;
 }
@@ -376,7 +378,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
         return cmfa__fail(err, CMFA_E_CONFIG, "cannot open %s: %s",
                           cmfa__printable(path, shown, sizeof(shown)), strerror(errno));
     }
-    cmfa__buf_init(&b, INI_MAX_FILE_BYTES);
+    cmfa__buf_init_secret(&b, INI_MAX_FILE_BYTES);   /* a credentials file holds secrets */
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
@@ -404,6 +406,7 @@ static cmfa_code ini_load(const char *path, struct cmfa__ini **out, struct cmfa_
         }
     }
     close(fd);
+    cmfa__wipe(chunk, sizeof(chunk));
     if (rc == CMFA_OK && !missing)
         rc = ini_parse_named(b.data ? b.data : "", b.len, cmfa__printable(path, shown, sizeof(shown)),
                              out, err);

@@ -127,36 +127,13 @@ static void tried_add(struct tried *t, const char *fmt, ...)
         t->len = sizeof(t->text) - 1;
 }
 
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-
-    while (n--)
-        *v++ = 0;
-}
-
-static void free_secret(char *s)
-{
-    if (s) {
-        wipe(s, strlen(s));
-        cmfa_free(s);
-    }
-}
-
-static void buf_cleanup_secret(struct cmfa__buf *b)
-{
-    if (b->data)
-        wipe(b->data, b->cap);
-    cmfa__buf_cleanup(b);
-}
-
 void cmfa__credentials_cleanup(struct cmfa__credentials *c)
 {
     if (!c)
         return;
     cmfa_free(c->access_key_id);
-    free_secret(c->secret_access_key);
-    free_secret(c->session_token);
+    cmfa__free_secret(c->secret_access_key);
+    cmfa__free_secret(c->session_token);
     memset(c, 0, sizeof(*c));
 }
 
@@ -333,9 +310,9 @@ static cmfa_code parse_credentials_json(const struct json_format *f, const char 
     rc = creds_set(out, akid->valuestring, secret->valuestring,
                    cJSON_IsString(token) ? token->valuestring : NULL, expiration, f->source, err);
     /* cJSON keeps copies of the secrets: wipe them before the tree goes. */
-    wipe(secret->valuestring, strlen(secret->valuestring));
+    cmfa__wipe(secret->valuestring, strlen(secret->valuestring));
     if (cJSON_IsString(token))
-        wipe(token->valuestring, strlen(token->valuestring));
+        cmfa__wipe(token->valuestring, strlen(token->valuestring));
     cJSON_Delete(root);
     return rc;
 }
@@ -563,7 +540,7 @@ static cmfa_code run_process(const char *cmd, long timeout_ms, struct cmfa__buf 
             break;
         }
     }
-    wipe(chunk, sizeof(chunk));
+    cmfa__wipe(chunk, sizeof(chunk));
     close(fds[0]);
     if (timed_out || too_large || rc != CMFA_OK)
         kill(pid, SIGKILL);
@@ -620,12 +597,12 @@ static cmfa_code from_process(struct cmfa__cred_chain *chain, time_t now,
         tried_add(t, "credential_process (not set)");
         return NOT_FOUND;
     }
-    cmfa__buf_init(&output, PROCESS_OUTPUT_MAX);
+    cmfa__buf_init_secret(&output, PROCESS_OUTPUT_MAX);
     rc = run_process(cmd, chain->process_timeout_ms, &output, err);
     if (rc == CMFA_OK)
         rc = cmfa__credentials_from_json(CMFA__CRED_JSON_PROCESS, output.data, output.len, now,
                                          out, err);
-    buf_cleanup_secret(&output);
+    cmfa__buf_cleanup(&output);
     return rc;
 }
 
@@ -716,7 +693,7 @@ static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
                 break;
             }
         }
-        wipe(chunk, sizeof(chunk));
+        cmfa__wipe(chunk, sizeof(chunk));
         close(fd);
         if (rc != CMFA_OK)
             return rc;
@@ -757,9 +734,9 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
         return NOT_FOUND;
     }
     cmfa__buf_init(&url, 0);
-    cmfa__buf_init(&tok, TOKEN_FILE_MAX);
-    cmfa__buf_init(&header, 0);
-    cmfa__buf_init(&body, METADATA_BODY_MAX);
+    cmfa__buf_init_secret(&tok, TOKEN_FILE_MAX);
+    cmfa__buf_init_secret(&header, 0);
+    cmfa__buf_init_secret(&body, METADATA_BODY_MAX);
     cmfa_error_init(&attempt_err);
     if (rel) {
         if (rel[0] != '/') {
@@ -824,9 +801,9 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
 cleanup:
     cmfa_error_cleanup(&attempt_err);
     cmfa__buf_cleanup(&url);
-    buf_cleanup_secret(&tok);
-    buf_cleanup_secret(&header);
-    buf_cleanup_secret(&body);
+    cmfa__buf_cleanup(&tok);
+    cmfa__buf_cleanup(&header);
+    cmfa__buf_cleanup(&body);
     return rc;
 }
 
@@ -974,8 +951,8 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
     if (rc != CMFA_OK)
         return rc;
     cmfa__printable(im.endpoint, shown, sizeof(shown));
-    cmfa__buf_init(&token_header, 0);
-    cmfa__buf_init(&body, METADATA_BODY_MAX);
+    cmfa__buf_init_secret(&token_header, 0);
+    cmfa__buf_init_secret(&body, METADATA_BODY_MAX);
     cmfa__buf_init(&path, 0);
     cmfa_error_init(&aerr);
 
@@ -1068,8 +1045,8 @@ static cmfa_code from_imds(struct cmfa__cred_chain *chain, time_t now,
 
 cleanup:
     cmfa_error_cleanup(&aerr);
-    buf_cleanup_secret(&token_header);
-    buf_cleanup_secret(&body);
+    cmfa__buf_cleanup(&token_header);
+    cmfa__buf_cleanup(&body);
     cmfa__buf_cleanup(&path);
     return rc;
 }
@@ -1140,8 +1117,8 @@ void cmfa__cred_chain_free(struct cmfa__cred_chain *chain)
     if (!chain)
         return;
     cmfa_free(chain->access_key_id);
-    free_secret(chain->secret_access_key);
-    free_secret(chain->session_token);
+    cmfa__free_secret(chain->secret_access_key);
+    cmfa__free_secret(chain->session_token);
     cmfa__credentials_cleanup(&chain->current);
     cmfa_free(chain);
 }

@@ -204,7 +204,17 @@ cmfa_code cmfa__http_simple(const char *method, const char *url, const char *con
 cleanup:
     if (curl)
         curl_easy_cleanup(curl);
-    curl_slist_free_all(list);
+    cmfa__slist_free_secret(list);
     cmfa__buf_cleanup(&noproxy);
     return rc;
+}
+
+void cmfa__slist_free_secret(struct curl_slist *list)
+{
+    struct curl_slist *l;
+
+    for (l = list; l; l = l->next)
+        if (l->data)
+            cmfa__wipe(l->data, strlen(l->data));
+    curl_slist_free_all(list);
 }

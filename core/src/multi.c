@@ -62,7 +62,7 @@ static void advance(struct batch *b, struct slot *s)
                 return;
             }
             if (s->x.headers) {
-                curl_slist_free_all(s->x.headers);
+                cmfa__slist_free_secret(s->x.headers);
                 s->x.headers = NULL;
             }
             cmfa__http_response_cleanup(&s->hr);
@@ -220,7 +220,7 @@ cleanup:
         if (slots[i].state == SLOT_RUNNING)
             curl_multi_remove_handle(b.multi, slots[i].curl);
         if (slots[i].x.headers)
-            curl_slist_free_all(slots[i].x.headers);
+            cmfa__slist_free_secret(slots[i].x.headers);
         if (slots[i].state == SLOT_RUNNING)
             cmfa__http_response_cleanup(&slots[i].hr);
         cmfa_op_free(slots[i].op);

@@ -155,7 +155,7 @@ char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len)
 
     if (!req)
         return NULL;
-    cmfa__buf_init(&raw, 0);
+    cmfa__buf_init_secret(&raw, 0);   /* Authorization, session token */
     cmfa__buf_init(&out, 0);
     rc = cmfa__buf_printf(&raw, "%s %s\n", req->method, req->url);
     for (i = 0; rc == CMFA_OK && i < req->nheaders; i++)
@@ -168,9 +168,7 @@ char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len)
         rc = cmfa__redact(raw.data, raw.len, NULL, &out);
     if (rc == CMFA_OK)
         text = cmfa__buf_take(&out, len);
-    if (raw.data)
-        memset(raw.data, 0, raw.len);
-    cmfa__buf_cleanup(&raw);
+    cmfa__buf_cleanup(&raw);   /* a secret buffer: wiped */
     cmfa__buf_cleanup(&out);
     return text;
 }

@@ -36,7 +36,7 @@ void cmfa_request_free(struct cmfa_request *req)
         return;
     for (i = 0; i < r->nstrings; i++) {
         /* Authorization and the session token are wiped before they are freed. */
-        memset(r->strings[i], 0, strlen(r->strings[i]));
+        cmfa__wipe(r->strings[i], strlen(r->strings[i]));
         cmfa_free(r->strings[i]);
     }
     cmfa_free(r);
@@ -88,7 +88,7 @@ struct cmfa_request *cmfa__request_sign(struct cmfa_client *client, const char *
     cmfa_code rc;
 
     cmfa__buf_init(&target, 256);
-    cmfa__buf_init(&authz, 4096);
+    cmfa__buf_init_secret(&authz, 4096);
     cmfa__buf_init(&clen, 32);
     r = body ? cmfa_malloc(sizeof(*r)) : NULL;
     if (!r) {
@@ -169,9 +169,7 @@ fail:
     cmfa_request_free(&r->pub);
     r = NULL;
 cleanup:
-    if (authz.data)
-        memset(authz.data, 0, authz.len);
-    cmfa__buf_cleanup(&authz);
+    cmfa__buf_cleanup(&authz);   /* a secret buffer: wiped */
     cmfa__buf_cleanup(&target);
     cmfa__buf_cleanup(&clen);
     return r ? &r->pub : NULL;

@@ -4,7 +4,8 @@
  *
  * Secrets: the secret access key goes only into the HMAC key of the first derivation step and
  * into the SHA-256 the cache compares; every stack copy of key material is wiped with
- * OPENSSL_cleanse. Nothing here writes errors or logs, so no secret can leak through them. */
+ * cmfa__wipe (OPENSSL_cleanse). Nothing here writes errors or logs, so no secret can leak
+ * through them. */
 #ifndef OPENSSL_API_COMPAT
 #define OPENSSL_API_COMPAT 30000
 #endif
@@ -366,7 +367,7 @@ static cmfa_code append_canonical_query(struct cmfa__buf *out, const char *query
 
     if (!query || !*query)
         return CMFA_OK;
-    cmfa__buf_init(&scratch, out->max);
+    cmfa__buf_init_secret(&scratch, out->max);   /* header values: the session token */
     for (p = query; *p; p++)
         if (*p == '&')
             nmax++;
@@ -566,7 +567,7 @@ cmfa_code cmfa__sigv4_canonical_request(const struct cmfa__sigv4_request *req,
     creq_len0 = creq->len;
     if (signed_headers)
         sh_len0 = signed_headers->len;
-    cmfa__buf_init(&sh, creq->max);
+    cmfa__buf_init_secret(&sh, creq->max);
 
     if ((rc = cmfa__buf_addstr(creq, req->method)) != CMFA_OK ||
         (rc = cmfa__buf_addc(creq, '\n')) != CMFA_OK ||
@@ -649,8 +650,8 @@ static cmfa_code derive_key(struct hmac *h, const struct cmfa__sigv4_params *p,
 
 cleanup:
     EVP_MD_CTX_free(md);
-    OPENSSL_cleanse(k0, sizeof(k0));
-    OPENSSL_cleanse(k, sizeof(k));
+    cmfa__wipe(k0, sizeof(k0));
+    cmfa__wipe(k, sizeof(k));
     return rc;
 }
 
@@ -670,7 +671,7 @@ static cmfa_code signing_key(struct hmac *h, struct cmfa__sigv4_cache *cache,
         CRYPTO_memcmp(cache->secret_digest, digest, sizeof(digest)) == 0) {
         memcpy(key, cache->key, SHA256_LEN);
         cache->hits++;
-        OPENSSL_cleanse(digest, sizeof(digest));
+        cmfa__wipe(digest, sizeof(digest));
         return CMFA_OK;
     }
     cache->misses++;
@@ -685,7 +686,7 @@ static cmfa_code signing_key(struct hmac *h, struct cmfa__sigv4_cache *cache,
         memcpy(cache->key, key, SHA256_LEN);
         cache->valid = 1;
     }
-    OPENSSL_cleanse(digest, sizeof(digest));
+    cmfa__wipe(digest, sizeof(digest));
     return rc;
 }
 
@@ -700,7 +701,7 @@ cmfa_code cmfa__sigv4_signing_key(struct cmfa__sigv4_cache *cache,
     rc = signing_key(&h, cache, p, key);
     hmac_close(&h);
     if (rc != CMFA_OK)
-        OPENSSL_cleanse(key, SHA256_LEN);
+        cmfa__wipe(key, SHA256_LEN);
     return rc;
 }
 
@@ -721,9 +722,9 @@ cmfa_code cmfa__sigv4_authorization(struct cmfa__sigv4_cache *cache,
         !p->secret_access_key || !*p->secret_access_key || !request_ok(req))
         return CMFA_E_BAD_ARGUMENT;
     out_len0 = out->len;
-    cmfa__buf_init(&creq, 0);
-    cmfa__buf_init(&sh, 0);
-    cmfa__buf_init(&sts, 0);
+    cmfa__buf_init_secret(&creq, 0);   /* holds the session token */
+    cmfa__buf_init_secret(&sh, 0);
+    cmfa__buf_init_secret(&sts, 0);
 
     if ((rc = cmfa__sigv4_canonical_request(req, p->normalize_path, &creq, &sh)) != CMFA_OK ||
         (rc = cmfa__sigv4_string_to_sign(p, creq.data, creq.len, &sts)) != CMFA_OK ||
@@ -741,7 +742,7 @@ cmfa_code cmfa__sigv4_authorization(struct cmfa__sigv4_cache *cache,
 cleanup:
     if (rc != CMFA_OK)
         buf_truncate(out, out_len0);
-    OPENSSL_cleanse(key, sizeof(key));
+    cmfa__wipe(key, sizeof(key));
     hmac_close(&h);
     cmfa__buf_cleanup(&creq);
     cmfa__buf_cleanup(&sh);

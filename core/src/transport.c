@@ -186,7 +186,7 @@ cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *handle,
     size_t i;
 
     memset(x, 0, sizeof(*x));
-    cmfa__buf_init(&line, 64 * 1024);
+    cmfa__buf_init_secret(&line, 64 * 1024);   /* holds the Authorization header */
     for (i = 0; i < req->nheaders; i++) {
         /* curl computes Content-Length itself from the body */
         if (strcasecmp(req->headers[i].name, "Content-Length") == 0)
@@ -209,11 +209,9 @@ cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *handle,
         else
             rc = CMFA_E_NOMEM;
     }
-    if (line.data)
-        memset(line.data, 0, line.cap);   /* held the Authorization header */
     cmfa__buf_cleanup(&line);
     if (rc != CMFA_OK) {
-        curl_slist_free_all(headers);
+        cmfa__slist_free_secret(headers);
         return rc;
     }
 
@@ -248,7 +246,7 @@ cmfa_code cmfa__xfer_finish(struct cmfa_client *client, void *handle, int curl_c
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(x->headers);
+    cmfa__slist_free_secret(x->headers);
     x->headers = NULL;
 
     for (i = 0; i < out->nheaders; i++) {

@@ -54,7 +54,8 @@ end
 --- Audits pools against rules.
 -- @param client a cognito_mfa client
 -- @tab[opt] opts pools (ids; nil: every pool in the region), rules (default: the baseline),
---   params (baseline parameters), concurrency (default 8)
+--   params (baseline parameters), concurrency (default 8), budget (of each call into a rule:
+--   { instructions, memory_kb, seconds }, default policy.BUDGET)
 -- @return { pools = { { id, name, passed, findings, results, config, tier, error } },
 --   passed, failed_count, error_count }, or nil and an error object when the pools cannot be
 --   listed
@@ -89,7 +90,7 @@ function _M.run(client, opts)
 
   -- DescribeUserPool only for pools whose configuration a rule needs it for (the tier)
   local dparams, dindex = by_id_params(list, function(p)
-    return p.config and policy.needs_describe(rules, p.config)
+    return p.config and policy.needs_describe(rules, p.config, opts.budget)
   end)
   if #dparams > 0 then
     local douts, derrs = client:call_many("DescribeUserPool", dparams, concurrency)
@@ -117,7 +118,7 @@ function _M.run(client, opts)
     else
       entry.findings, entry.results = policy.evaluate(p.config, rules, {
         id = p.id, name = p.name, tier = p.tier, pool = p.pool, params = opts.params,
-      })
+      }, opts.budget)
       entry.passed = #entry.findings == 0
       if not entry.passed then
         report.failed_count = report.failed_count + 1
@@ -128,6 +129,7 @@ function _M.run(client, opts)
   end
   report.rules = rules
   report.params = opts.params
+  report.budget = opts.budget
   return report
 end
 
@@ -135,7 +137,7 @@ end
 -- each pool is read again, its rules re-evaluated and the fixes applied to what it holds now.
 -- @param client a cognito_mfa client
 -- @tab report what run returned
--- @tab[opt] opts dry_run (send nothing)
+-- @tab[opt] opts dry_run (send nothing), budget (default: the report's)
 -- @return a list of { id, result, error } (result as workflow.modify returns it, with
 --   result.fixed naming the rules whose fix ran and result.fix_errors the fixes that raised)
 function _M.fix(client, report, opts)
@@ -155,9 +157,10 @@ function _M.fix(client, report, opts)
       }
       local ran, broken
       local result, err = workflow.modify(client, entry.id, function(config)
-        local findings = policy.evaluate(config, report.rules, context)
+        local budget = opts.budget or report.budget
+        local findings = policy.evaluate(config, report.rules, context, budget)
         local fixed
-        fixed, ran, broken = policy.fix(config, report.rules, findings, context)
+        fixed, ran, broken = policy.fix(config, report.rules, findings, context, budget)
         return fixed
       end, { dry_run = opts.dry_run })
       if result then

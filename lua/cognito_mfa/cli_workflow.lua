@@ -14,11 +14,11 @@ local execute = os.execute
 local format = string.format
 local getmetatable = getmetatable
 local ipairs = ipairs
+local huge = math.huge
 local max = math.max
 local min = math.min
 local next = next
 local pairs = pairs
-local pcall = pcall
 local rep = string.rep
 local sort = table.sort
 local tostring = tostring
@@ -201,9 +201,28 @@ local function audit_text(report)
   return concat(lines, "\n") .. "\n"
 end
 
+-- The budget of each call into a rule, from --rule-instructions, --rule-memory-kb and
+-- --rule-seconds (defaults: policy.BUDGET); nil and a usage error for a bad value.
+local BUDGET_OPTIONS = { { "rule_instructions", "instructions" }, { "rule_memory_kb", "memory_kb" },
+                         { "rule_seconds", "seconds" } }
+local function rule_budget(ctx, opts)
+  local budget = {}
+  for _, o in ipairs(BUDGET_OPTIONS) do
+    local v = opts[o[1]]
+    if v ~= nil then
+      if v ~= v or v <= 0 or v == huge then
+        return nil, ctx:usage_error("--" .. (o[1]:gsub("_", "-")) .. " must be a positive number",
+          "audit")
+      end
+      budget[o[2]] = v
+    end
+  end
+  return budget
+end
+
 local function load_rules(ctx, opts)
   if opts.policy then
-    local rules, err = policy.load(opts.policy)
+    local rules, err = policy.load(opts.policy, opts.budget)
     if not rules then
       return nil, ctx:usage_error("--policy " .. opts.policy .. ": " .. tostring(err), "audit")
     end
@@ -239,12 +258,14 @@ local function run_audit(ctx, client, ids, rules, opts)
   end
   local progress = stderr_is_terminal(ctx)
   local chunk = max((opts.concurrency or 8) * 8, 64)
-  local merged = { pools = {}, passed = true, failed_count = 0, error_count = 0, rules = rules }
+  local merged = { pools = {}, passed = true, failed_count = 0, error_count = 0, rules = rules,
+                   budget = opts.budget }
   for first = 1, #pools, chunk do
     local part = {}
     for i = first, min(first + chunk - 1, #pools) do part[#part + 1] = pools[i] end
     local report, err = client:audit { pools = part, rules = rules, concurrency = opts.concurrency,
-                                       params = { allow_optional = opts.allow_optional } }
+                                       params = { allow_optional = opts.allow_optional },
+                                       budget = opts.budget }
     if not report then
       return nil, err
     end
@@ -263,6 +284,11 @@ local function run_audit(ctx, client, ids, rules, opts)
 end
 
 local function cmd_audit(ctx, opts)
+  local budget, bcode = rule_budget(ctx, opts)
+  if not budget then
+    return bcode
+  end
+  opts.budget = budget
   local rules, code = load_rules(ctx, opts)
   if not rules then
     return code
@@ -395,7 +421,7 @@ local function cmd_modify(ctx, opts)
   local result, merr = client:modify_user_pool_mfa_config(opts.user_pool_id, change,
     { dry_run = opts.dry_run })
   if not result then
-    return ctx:report(merr, "SetUserPoolMfaConfig")
+    return ctx:report(merr, merr.operation or "SetUserPoolMfaConfig")
   end
   print_result(ctx, result, ctx.globals.output == "json" and "json" or "text")
   return 0
@@ -414,9 +440,10 @@ local function load_desired(ctx, path)
     if not chunk then
       return nil, tostring(lerr)
     end
-    local ok, v = pcall(chunk)
+    -- under a rule's budget: a desired file that loops or allocates without end is stopped
+    local ok, v, exhausted = policy.call(nil, chunk)
     if not ok then
-      return nil, tostring(v)
+      return nil, exhausted and (path .. ": " .. tostring(v)) or tostring(v)
     end
     desired = v
   else
@@ -485,7 +512,7 @@ local function make_plan(ctx, opts)
     local result, merr = client:modify_user_pool_mfa_config(t.id, t.change, { dry_run = true })
     if not result then
       ctx.err(t.id .. ": ")
-      return nil, ctx:report(merr, "SetUserPoolMfaConfig")
+      return nil, ctx:report(merr, merr.operation or "SetUserPoolMfaConfig")
     end
     plan.pools[#plan.pools + 1] = { id = t.id, change = t.change, result = result }
     if #result.changes > 0 then plan.changed = plan.changed + 1 end
@@ -537,7 +564,7 @@ local function cmd_apply(ctx, opts)
         print_result(ctx, result, "text")
       else
         ctx.err(p.id .. ": ")
-        local c = ctx:report(err, "SetUserPoolMfaConfig")
+        local c = ctx:report(err, type(err) == "table" and err.operation or "SetUserPoolMfaConfig")
         if worst == 0 then worst = c end
       end
     end
@@ -567,7 +594,7 @@ function _M.register(cli)
       .. "region) concurrently and evaluates each rule. Exit status 0 when every rule passes, 3 "
       .. "when any fails. --fix changes failing pools through the safe modify workflow.",
     usage = PROG .. " audit [--user-pool-id ID ...] [--policy FILE] [--output text|json|junit] "
-      .. "[--fix [--dry-run]]",
+      .. "[--fix [--dry-run]] [--rule-instructions N] [--rule-memory-kb KB] [--rule-seconds S]",
     options = {
       { name = "--user-pool-id", arg = "ID", many = true, help = "pools to audit (default: all)" },
       { name = "--policy", arg = "FILE", help = "a Lua file returning rules (default: baseline)" },
@@ -576,6 +603,12 @@ function _M.register(cli)
       { name = "--output", arg = "FORMAT", choices = { "text", "json", "junit" },
         help = "text (default), json or junit" },
       { name = "--fix", flag = true, help = "fix failing pools (safe modify)" },
+      { name = "--rule-instructions", arg = "N", number = true,
+        help = "budget of each rule call in Lua instructions (default 10000000)" },
+      { name = "--rule-memory-kb", arg = "KB", number = true,
+        help = "budget of each rule call in memory growth (default 16384)" },
+      { name = "--rule-seconds", arg = "S", number = true,
+        help = "budget of each rule call in wall-clock seconds (default 0.5)" },
       { name = "--dry-run", flag = true, help = "with --fix: show the fixes, send nothing" },
     },
     run = function(ctx, opts)

@@ -346,10 +346,17 @@ function _M.modify(client, user_pool_id, change, opts)
   local max_conflicts = opts.max_conflict_retries or 3
   local conflicts = 0
   local described
+  -- errors name the call that failed (err.operation), for messages such as the CLI's
+  local function failed(err, operation)
+    if type(err) == "table" and err.operation == nil then
+      err.operation = operation
+    end
+    return nil, err
+  end
   local function describe()
     if described == nil then
       local out, err = client:describe_user_pool { UserPoolId = user_pool_id }
-      if not out then return nil, err end
+      if not out then return failed(err, "DescribeUserPool") end
       described = out
     end
     return described
@@ -358,7 +365,7 @@ function _M.modify(client, user_pool_id, change, opts)
   while true do
     local current, err = client:get_user_pool_mfa_config { UserPoolId = user_pool_id }
     if not current then
-      return nil, err
+      return failed(err, "GetUserPoolMfaConfig")
     end
     local before = _M.normalize(current)
     local after = apply_change(before, change)
@@ -394,7 +401,7 @@ function _M.modify(client, user_pool_id, change, opts)
       if is_conflict(serr) and conflicts < max_conflicts then
         conflicts = conflicts + 1
       else
-        return nil, serr
+        return failed(serr, "SetUserPoolMfaConfig")
       end
     else
       result.applied = true

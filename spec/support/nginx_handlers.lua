@@ -9,6 +9,9 @@
 --   GET  /t/audit?pool=ID&pool=ID...            client:audit over those pools, raw report
 --   GET  /t/init_worker                         what init_worker and its timer recorded
 --   GET  /t/phase                               ngx.get_phase() and cognito_mfa.resty.available()
+--   GET  /t/rule_budget?file=PATH[&instructions=N&seconds=S]
+--                                               policy.load(PATH) and policy.evaluate in this
+--                                               handler: the findings and the seconds it took
 --
 -- Every answer is JSON: { ok = true, out = ... } or { ok = false, err = { kind, code, name,
 -- message, status, attempts, retryable, violations } }, plus { transport = "resty" | "libcurl" }.
@@ -151,6 +154,24 @@ function routes.init_worker()
     init_worker_audit = cognito_mfa.decode_json(dict:get("init_worker_audit") or "null"),
     timer = cognito_mfa.decode_json(dict:get("timer") or "null"),
   })
+end
+
+function routes.rule_budget(args)
+  local policy = require "cognito_mfa.policy"
+  ngx.update_time()
+  local started = ngx.now()
+  local rules, err = policy.load(args.file)
+  if not rules then
+    return reply(200, { ok = false, err = { message = err } })
+  end
+  local budget = { instructions = tonumber(args.instructions), seconds = tonumber(args.seconds) }
+  local findings = policy.evaluate({ MfaConfiguration = "ON" }, rules, nil, budget)
+  ngx.update_time()
+  local out = setmetatable({}, cognito_mfa.array_mt)
+  for i, f in ipairs(findings) do
+    out[i] = { id = f.id, message = f.message, exhausted = f.exhausted }
+  end
+  return reply(200, { ok = true, findings = out, seconds = ngx.now() - started })
 end
 
 function routes.phase()
