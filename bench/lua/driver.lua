@@ -99,6 +99,7 @@ local function same(a, b)
 end
 
 local function lua_name()
+  local jit = rawget(_G, "jit")
   return (jit and jit.version) or _VERSION
 end
 
@@ -161,8 +162,9 @@ function commands.soak(endpoint, calls, interval, answer_file)
   if first_problem then
     print(lua_name() .. ": first problem: " .. first_problem)
   end
-  print(("RESULT lua=%s calls=%d errors=%d wrong=%d rss_warm_kb=%d rss_end_kb=%d growth_kb=%d rate_first=%.0f rate_last=%.0f")
-    :format(lua_name():gsub("%s", "_"), calls, errors, wrong, warm, last, last - warm, first_rate, last_rate))
+  print(("RESULT lua=%s calls=%d errors=%d wrong=%d rss_warm_kb=%d rss_end_kb=%d growth_kb=%d "
+    .. "rate_first=%.0f rate_last=%.0f"):format(lua_name():gsub("%s", "_"), calls, errors, wrong, warm, last,
+    last - warm, first_rate, last_rate))
 end
 
 function commands.loop(endpoint, seconds)

@@ -15,6 +15,7 @@
 -- Environment: CMFA_ANSWER_FILE (the expected configuration), CMFA_CLASSIFY_OUT (where done()
 -- writes "class count" lines, "requests N" and the socket errors, and up to 5 samples of
 -- unclassified answers).
+-- luacheck: globals setup init response done counts samples
 
 local threads = {}
 
@@ -31,15 +32,15 @@ local function expected_pieces()
   return pieces, #text
 end
 
-function setup(thread)   -- luacheck: ignore
+function setup(thread)
   threads[#threads + 1] = thread
 end
 
 local PIECES, LENGTH
-counts = {}              -- luacheck: ignore   (read by done() through thread:get)
-samples = {}             -- luacheck: ignore
+counts = {}    -- globals: done() reads them through thread:get
+samples = {}
 
-function init()          -- luacheck: ignore
+function init()
   PIECES, LENGTH = expected_pieces()
 end
 
@@ -79,7 +80,7 @@ local function classify(status, body)
   return nil
 end
 
-function response(status, headers, body)   -- luacheck: ignore
+function response(status, _, body)
   local class = classify(status, body)
   if not class then
     class = "unclassified"
@@ -90,7 +91,7 @@ function response(status, headers, body)   -- luacheck: ignore
   counts[class] = (counts[class] or 0) + 1
 end
 
-function done(summary)   -- luacheck: ignore
+function done(summary)
   local total, all_samples = {}, {}
   for _, thread in ipairs(threads) do
     for class, n in pairs(thread:get("counts") or {}) do
