@@ -173,12 +173,12 @@ function commands.loop(endpoint, seconds)
   local params = { UserPoolId = POOL }
   local get = client.get_user_pool_mfa_config
   local errors = 0
-  -- warm-up and calibration: chunks of about 0.2 s between clock readings
+  -- warm-up and calibration: chunks of about 0.5 s between clock readings
   local chunk, t0 = 200, now()
   for _ = 1, chunk do
     if not get(client, params) then errors = errors + 1 end
   end
-  chunk = math.max(50, math.floor(chunk / math.max(now() - t0, 1e-3) * 0.2))
+  chunk = math.max(50, math.floor(chunk / math.max(now() - t0, 1e-3) * 0.5))
   local calls, start = 0, now()
   local deadline = start + seconds
   local t = start
