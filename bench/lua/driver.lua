@@ -114,11 +114,11 @@ function commands.soak(endpoint, calls, interval, answer_file)
   local client = client_for(endpoint)
   local params = { UserPoolId = POOL }
   local errors, wrong, first_problem = 0, 0, nil
-  local rates, rss = {}, {}
+  local rates, rss, cpu = {}, {}, {}
   print(("%s: %d sequential get_user_pool_mfa_config calls on one client (libcurl, keep-alive)")
     :format(lua_name(), calls))
-  print(("%10s %12s %12s %12s"):format("calls", "calls/s", "RSS (KiB)", "Lua (KiB)"))
-  local t0 = now()
+  print(("%10s %12s %14s %12s %12s"):format("calls", "calls/s", "CPU us/call", "RSS (KiB)", "Lua (KiB)"))
+  local t0, c0 = now(), os.clock()
   local done = 0
   while done < calls do
     local n = math.min(interval, calls - done)
@@ -136,20 +136,23 @@ function commands.soak(endpoint, calls, interval, answer_file)
       end
     end
     done = done + n
-    local t1 = now()
+    local t1, c1 = now(), os.clock()
     rates[#rates + 1] = n / (t1 - t0)
-    t0 = t1
+    cpu[#cpu + 1] = (c1 - c0) / n * 1e6   -- this process's CPU time (user + system) per call
+    t0, c0 = t1, c1
     -- resident memory as it is, after a full collection (so garbage waiting for the
     -- collector is not taken for a leak)
     collectgarbage("collect")
     rss[#rss + 1] = rss_kb()
-    print(("%10d %12.0f %12d %12.0f"):format(done, rates[#rates], rss[#rss], collectgarbage("count")))
+    print(("%10d %12.0f %14.1f %12d %12.0f"):format(done, rates[#rates], cpu[#cpu], rss[#rss],
+      collectgarbage("count")))
     io.stdout:flush()
   end
   client:close()
   -- warm-up: the first interval (connection, allocator pools, Lua tables at their size)
   local warm, last = rss[1], rss[#rss]
   local first_rate, last_rate = rates[math.min(2, #rates)], rates[#rates]
+  local first_cpu, last_cpu = cpu[math.min(2, #cpu)], cpu[#cpu]
   local min_rate, max_rate = math.huge, 0
   for i = math.min(2, #rates), #rates do
     min_rate = math.min(min_rate, rates[i])
@@ -159,12 +162,15 @@ function commands.soak(endpoint, calls, interval, answer_file)
     :format(lua_name(), math.min(interval, calls), warm, last, last - warm))
   print(("%s: calls/s after warm-up %.0f, last interval %.0f (%.2f of the first; min %.0f, max %.0f)")
     :format(lua_name(), first_rate, last_rate, last_rate / first_rate, min_rate, max_rate))
+  print(("%s: CPU time per call after warm-up %.1f us, last interval %.1f us (%.2f of the first; wall-clock "
+    .. "rates move with the machine's load, CPU time per call less)"):format(lua_name(), first_cpu, last_cpu,
+    last_cpu / first_cpu))
   if first_problem then
     print(lua_name() .. ": first problem: " .. first_problem)
   end
   print(("RESULT lua=%s calls=%d errors=%d wrong=%d rss_warm_kb=%d rss_end_kb=%d growth_kb=%d "
-    .. "rate_first=%.0f rate_last=%.0f"):format(lua_name():gsub("%s", "_"), calls, errors, wrong, warm, last,
-    last - warm, first_rate, last_rate))
+    .. "rate_first=%.0f rate_last=%.0f cpu_us_first=%.1f cpu_us_last=%.1f"):format(lua_name():gsub("%s", "_"),
+    calls, errors, wrong, warm, last, last - warm, first_rate, last_rate, first_cpu, last_cpu))
 end
 
 function commands.loop(endpoint, seconds)
