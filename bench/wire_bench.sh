@@ -19,6 +19,7 @@
 # BATCH_CONCURRENCY (32), BATCH_ROUNDS (5), BATCH_WRK_SECONDS (5), WIRE_FLAVOURS
 # ("lua5.4 luajit"), WIRE_PARTS ("loop cli batch"), CMFA_BUILD_DIR (./build). Needs nginx, wrk,
 # hyperfine, curl and /usr/bin/time (Debian: time). Only the nginx started here is stopped.
+# Exits 1 when a call failed or a figure could not be measured; timings are never judged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -43,6 +44,13 @@ done
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (Debian package time)" >&2; exit 1; }
 
 bench_init
+failures=0
+# a measurement that did not happen or calls that failed: correctness, not speed
+check() {   # what value
+  case "$2" in
+    ''|n/a|*[!0-9.]*) echo "FAIL: $1: no figure ('$2')"; failures=$((failures + 1)) ;;
+  esac
+}
 [ -z "$BENCH_ASAN" ] || echo "warning: $BUILD is a sanitizer build: figures are not representative" >&2
 
 # key=value from a driver's RESULT line
@@ -83,6 +91,9 @@ part_loop() {
       errors=$(result errors <<<"$out")
       wrk -c1 -t1 -d "${WIRE_SECONDS}s" -s "$WORK/post.lua" "$URL/" >"$WORK/wrk1.txt" 2>&1
       wrate=$(wrk_rate "$WORK/wrk1.txt")
+      check "$flavour loop calls/s" "$rate"
+      check "wrk -c1 requests/s" "$wrate"
+      [ "$errors" = 0 ] || { echo "FAIL: $flavour loop: $errors calls failed"; failures=$((failures + 1)); }
       ratios="$ratios $(ratio "$rate" "$wrate")"
       printf '%-34s %12.0f %12.0f %8s%s\n' "$flavour get_user_pool_mfa_config ($r)" "$rate" "$wrate" \
         "$(ratio "$rate" "$wrate")" "$([ "$errors" = 0 ] || echo "  ($errors failed calls)")"
@@ -125,6 +136,10 @@ import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 print(" ".join("%.2f %.2f" % (x["mean"] * 1000, (x["stddev"] or 0) * 1000) for x in r))' "$WORK/hf.json")
     cli_mem=$(peak_kb "${cli[@]}")
+    check "cognito-mfa ($flavour) time" "$cli_time"
+    check "curl time" "$curl_time"
+    check "cognito-mfa ($flavour) peak RSS" "$cli_mem"
+    check "curl peak RSS" "$curl_mem"
     unset LUA_PATH LUA_CPATH
     printf '%-24s %12s %10s %14s\n' "cognito-mfa ($flavour)" "$cli_time" "$cli_sd" "$cli_mem"
     printf '%-24s %12s %10s %14s\n' "curl" "$curl_time" "$curl_sd" "$curl_mem"
@@ -145,6 +160,9 @@ part_batch() {
     errors=$(result errors <<<"$out")
     wrk -c "$BATCH_CONCURRENCY" -t2 -d "${BATCH_WRK_SECONDS}s" -s "$WORK/post.lua" "$URL/" >"$WORK/wrk32.txt" 2>&1
     wrate=$(wrk_rate "$WORK/wrk32.txt")
+    check "$flavour call_many calls/s" "$rate"
+    check "wrk -c$BATCH_CONCURRENCY requests/s" "$wrate"
+    [ "$errors" = 0 ] || { echo "FAIL: $flavour call_many: $errors calls failed"; failures=$((failures + 1)); }
     printf '%-28s %12.0f %12.0f %8s%s\n' "$flavour call_many" "$rate" "$wrate" "$(ratio "$rate" "$wrate")" \
       "$([ "$errors" = 0 ] || echo "  ($errors failed calls)")"
   done
@@ -160,3 +178,7 @@ for part in $WIRE_PARTS; do
 done
 echo
 echo "$(bench_load) at the end"
+if [ "$failures" -gt 0 ]; then
+  echo "bench/wire_bench.sh: $failures measurement(s) failed"
+  exit 1
+fi
