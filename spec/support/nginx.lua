@@ -424,6 +424,15 @@ function M.start(opts)
   error(last_err)
 end
 
+--- A server started earlier, maybe by another process (tools/loopback_nginx.lua), from its
+-- prefix directory and port: for stop(), log() and trouble().
+function M.attach(prefix, port)
+  local self = setmetatable({ prefix = prefix, port = tonumber(port) }, Server)
+  self.url = self.port and ("http://127.0.0.1:" .. self.port)
+  self.master_pid = self:pid()
+  return self
+end
+
 local asan_checked, asan_path
 --- The ASan runtime the C module is linked with (a CMFA_SANITIZE build), or nil.
 function M.asan_runtime()
