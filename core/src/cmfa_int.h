@@ -205,6 +205,30 @@ const char *cmfa__printable(const char *s, char *out, size_t outsize);
  * "[NAME]". NULL if absent. */
 const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key);
 
+/* Endpoint settings of a service the core talks to. */
+struct cmfa__service {
+    const char *env_suffix;     /* AWS_ENDPOINT_URL_<env_suffix> ("STS", "SSO_OIDC") */
+    const char *services_key;   /* key under "[services NAME]" ("sts", "sso_oidc") */
+    const char *host_prefix;    /* https://<host_prefix>.<region>.<dns suffix> */
+    const char *fips_prefix;    /* host prefix with FIPS, NULL: the service has none */
+    const char *global_host;    /* host without a region ("sts.amazonaws.com"); NULL: a region
+                                   is required */
+};
+extern const struct cmfa__service cmfa__svc_cognito_idp, cmfa__svc_sts, cmfa__svc_sso,
+    cmfa__svc_sso_oidc;
+/* The partition's DNS suffix for a region ("amazonaws.com", "amazonaws.com.cn", ...). */
+const char *cmfa__dns_suffix(const char *region);
+/* Endpoint URL of svc, as the SDKs resolve it: explicit_url (named explicit_src in messages;
+ * NULL: "the endpoint_url option"), then unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS /
+ * ignore_configured_endpoint_urls: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
+ * services section, the profile's endpoint_url; else the regional (FIPS) URL for region (or the
+ * global host when region is NULL). *url: caller frees (cmfa_free). CMFA_E_CONFIG names the
+ * setting at fault. */
+cmfa_code cmfa__config_endpoint(const struct cmfa__config *cfg, const struct cmfa__service *svc,
+                                const char *explicit_url, const char *explicit_src,
+                                const char *region, char **url, int *is_custom,
+                                struct cmfa_error *err);
+
 /* ---------------------------------------------------------------- credentials.c */
 struct cmfa__credentials {
     char *access_key_id;
