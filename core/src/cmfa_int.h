@@ -204,6 +204,13 @@ const char *cmfa__printable(const char *s, char *out, size_t outsize);
 /* Profile value: config file "[profile NAME]" (or "[default]"), then the credentials file's
  * "[NAME]". NULL if absent. */
 const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key);
+/* Same for any profile by name. */
+const char *cmfa__config_named_get(const struct cmfa__config *cfg, const char *profile,
+                                   const char *key);
+/* Whether the profile has a section in either file ("[default]" counts for "default"). */
+int cmfa__config_has_profile(const struct cmfa__config *cfg, const char *profile);
+/* Whether a section of exactly that name exists ("sso-session corp"). */
+int cmfa__ini_has_section(const struct cmfa__ini *ini, const char *section);
 
 /* Endpoint settings of a service the core talks to. */
 struct cmfa__service {
@@ -252,12 +259,92 @@ void cmfa__cred_chain_free(struct cmfa__cred_chain *chain);
 cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
                                const struct cmfa__credentials **out, struct cmfa_error *err);
 void cmfa__credentials_cleanup(struct cmfa__credentials *c);
+/* Wiping of secrets before memory is released (volatile stores, not optimised away). */
+void cmfa__wipe(void *p, size_t n);
+void cmfa__free_secret(char *s);                     /* wipes strlen(s) bytes, frees */
+void cmfa__buf_cleanup_secret(struct cmfa__buf *b);  /* wipes the whole allocation, cleans */
 /* The cached credentials, without resolving or refreshing anything; NULL if none yet. */
 const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain);
 /* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
  * base. */
 const char *cmfa__cred_test_container_base(const char *base);
+
+/* ---------------------------------------------------------------- profiles.c
+ * What a profile says about where its credentials come from: a plan of steps, validated as
+ * botocore validates it (see profiles.c). No I/O: the caller (the operation object) runs the
+ * steps in order, each step's credentials being the source of the next ASSUME_ROLE. */
+enum cmfa__step_kind {
+    CMFA__STEP_NONE = 0,
+    CMFA__STEP_STATIC,          /* static keys of `profile` (access_key_id, secret, token) */
+    CMFA__STEP_PROCESS,         /* credential_process of `profile` (command) */
+    CMFA__STEP_ENVIRONMENT,     /* credential_source = Environment */
+    CMFA__STEP_IMDS,            /* credential_source = Ec2InstanceMetadata */
+    CMFA__STEP_CONTAINER,       /* credential_source = EcsContainer */
+    CMFA__STEP_WEB_IDENTITY,    /* AssumeRoleWithWebIdentity (role_arn, token_file, session) */
+    CMFA__STEP_SSO,             /* SSO GetRoleCredentials (sso_*) */
+    CMFA__STEP_ASSUME_ROLE      /* AssumeRole with the credentials of the step before */
+};
+
+struct cmfa__cred_step {
+    enum cmfa__step_kind kind;
+    char *profile;                 /* profile the step comes from */
+    /* STATIC: secret and token are wiped when the plan is cleaned up */
+    char *access_key_id, *secret_access_key, *session_token;
+    const char *where;             /* static: "credentials file" or "config file" */
+    /* PROCESS */
+    char *command;
+    /* ASSUME_ROLE and WEB_IDENTITY */
+    char *role_arn;
+    char *role_session_name;       /* NULL: the caller picks one (cmfa__sts_session_name) */
+    char *external_id, *mfa_serial;  /* ASSUME_ROLE only; NULL when not set */
+    long duration_seconds;         /* 0: not set (STS default) */
+    char *token_file;              /* WEB_IDENTITY */
+    int from_env;                  /* WEB_IDENTITY: AWS_WEB_IDENTITY_TOKEN_FILE was used */
+    /* SSO */
+    char *sso_session;             /* NULL: legacy profile (sso_start_url in the profile) */
+    char *sso_start_url, *sso_region, *sso_account_id, *sso_role_name;
+    char *sso_registration_scopes; /* from the sso-session, NULL when not set */
+};
+
+struct cmfa__cred_plan {
+    struct cmfa__cred_step *steps; /* steps[0] gives the first credentials */
+    size_t n;
+};
+
+/* Plans profile (NULL: cfg->profile). use_env: the profile in use also reads
+ * AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME. CMFA_OK with plan->n >= 1;
+ * CMFA_E_NO_CREDENTIALS (err untouched) when the profile has no credentials of its own (the
+ * chain goes on with container and IMDS); CMFA_E_CONFIG naming profile, key and rule. The plan
+ * owns copies of everything: cmfa__cred_plan_cleanup. */
+cmfa_code cmfa__profile_plan(const struct cmfa__config *cfg, const char *profile, int use_env,
+                             struct cmfa__cred_plan *plan, struct cmfa_error *err);
+void cmfa__cred_plan_cleanup(struct cmfa__cred_plan *plan);
+/* The SSO settings of a profile (sso-session merged, checked) into *step (kind SSO), also for
+ * `sso login` (need_role 0: sso_account_id and sso_role_name are not required).
+ * cmfa__cred_step_cleanup releases it. */
+cmfa_code cmfa__profile_sso(const struct cmfa__config *cfg, const char *profile, int need_role,
+                            struct cmfa__cred_step *step, struct cmfa_error *err);
+void cmfa__cred_step_cleanup(struct cmfa__cred_step *step);
+const char *cmfa__cred_step_name(enum cmfa__step_kind kind);   /* "assume role", ... */
+
+/* ---------------------------------------------------------------- xml.c
+ * The project's one XML parser (expat): a document as a flat list of elements with their
+ * path from the root ("ErrorResponse/Error/Code") and their direct character data. DOCTYPEs
+ * and entity declarations are refused; texts are wiped when freed. */
+struct cmfa__xml;
+/* NULL on failure: CMFA_E_BAD_RESPONSE ("<what> is not well-formed XML: ... at line L, column
+ * C") or CMFA_E_NOMEM. err may be NULL. */
+struct cmfa__xml *cmfa__xml_parse(const char *text, size_t len, const char *what,
+                                  struct cmfa_error *err);
+void cmfa__xml_free(struct cmfa__xml *doc);
+/* Name of the root element, NULL for an empty document. */
+const char *cmfa__xml_root(const struct cmfa__xml *doc);
+/* Text of the first element at exactly path ("A/B/C", no namespace prefixes), "" when empty,
+ * NULL when absent. Valid while doc lives. */
+const char *cmfa__xml_get(const struct cmfa__xml *doc, const char *path, size_t *len);
+/* Same, for the first element named name at any depth. */
+const char *cmfa__xml_find(const struct cmfa__xml *doc, const char *name, size_t *len);
 
 /* ---------------------------------------------------------------- errors.c
  * AWS JSON 1.1 error responses. */

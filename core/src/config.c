@@ -489,25 +489,42 @@ static const char *config_section_get(const struct cmfa__ini *ini, const char *p
     return v;
 }
 
-const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key)
+const char *cmfa__config_named_get(const struct cmfa__config *cfg, const char *profile,
+                                   const char *key)
 {
     const char *v;
 
-    if (!cfg || !cfg->profile || !key)
+    if (!cfg || !profile || !key)
         return NULL;
-    v = config_section_get(cfg->config_file, cfg->profile, NULL, key);
+    v = config_section_get(cfg->config_file, profile, NULL, key);
     if (!v)
-        v = cmfa__ini_get(cfg->credentials_file, cfg->profile, NULL, key);
+        v = cmfa__ini_get(cfg->credentials_file, profile, NULL, key);
     return v;
+}
+
+const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key)
+{
+    return cfg ? cmfa__config_named_get(cfg, cfg->profile, key) : NULL;
+}
+
+int cmfa__config_has_profile(const struct cmfa__config *cfg, const char *profile)
+{
+    if (!cfg || !profile)
+        return 0;
+    if (ini_has_section(cfg->credentials_file, "", profile) ||
+        ini_has_section(cfg->config_file, "profile ", profile))
+        return 1;
+    return strcmp(profile, "default") == 0 && ini_has_section(cfg->config_file, "", "default");
+}
+
+int cmfa__ini_has_section(const struct cmfa__ini *ini, const char *section)
+{
+    return section && ini_has_section(ini, "", section);
 }
 
 static int profile_exists(const struct cmfa__config *cfg)
 {
-    if (ini_has_section(cfg->credentials_file, "", cfg->profile) ||
-        ini_has_section(cfg->config_file, "profile ", cfg->profile))
-        return 1;
-    return strcmp(cfg->profile, "default") == 0 &&
-           ini_has_section(cfg->config_file, "", "default");
+    return cmfa__config_has_profile(cfg, cfg->profile);
 }
 
 /* ------------------------------------------------------------------------- resolution */

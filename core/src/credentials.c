@@ -150,6 +150,22 @@ static void buf_cleanup_secret(struct cmfa__buf *b)
     cmfa__buf_cleanup(b);
 }
 
+void cmfa__wipe(void *p, size_t n)
+{
+    if (p)
+        wipe(p, n);
+}
+
+void cmfa__free_secret(char *s)
+{
+    free_secret(s);
+}
+
+void cmfa__buf_cleanup_secret(struct cmfa__buf *b)
+{
+    buf_cleanup_secret(b);
+}
+
 void cmfa__credentials_cleanup(struct cmfa__credentials *c)
 {
     if (!c)
