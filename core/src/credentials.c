@@ -279,6 +279,11 @@ static int parse_iso8601(const char *s, time_t *out)
     return 1;
 }
 
+int cmfa__parse_iso8601(const char *s, time_t *out)
+{
+    return s && out ? parse_iso8601(s, out) : 0;
+}
+
 /* Credentials JSON of credential_process (Version 1, SessionToken), the container endpoint and
  * IMDS (Token). Messages name the provider and the problem, never the content. */
 struct json_format {
