@@ -388,7 +388,8 @@ struct cmfa__sts_result {
 /* Parses the answer to action ("AssumeRole", "AssumeRoleWithWebIdentity"). Non-2xx: the STS
  * ErrorResponse as CMFA_E_CREDENTIALS with service_code (AccessDenied, ExpiredToken,
  * RegionDisabledException, InvalidIdentityToken ...), request_id, status and retryable kept;
- * secrets (NULL-terminated list: source secret, token, MFA code) scrubbed. Malformed 2xx answers
+ * secrets (NULL-terminated list: source secret key and session token, web identity token; not
+ * the 6-digit MFA code, which would mangle account ids) scrubbed. Malformed 2xx answers
  * are CMFA_E_CREDENTIALS naming the missing element. cmfa__sts_result_cleanup. */
 cmfa_code cmfa__sts_parse(const char *action, const struct cmfa_response *resp,
                           const char *profile, const char *role_arn, time_t now,

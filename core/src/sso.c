@@ -301,7 +301,10 @@ static void json_delete_secret(cJSON *j)
 static cJSON *json_parse(const char *text, size_t len)
 {
     const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text ? text : "", len, &end, 0);
+    cJSON *j;
+
+    cmfa__value_global_init();   /* cJSON allocates through cmfa_malloc */
+    j = cJSON_ParseWithLengthOpts(text ? text : "", len, &end, 0);
 
     if (j && !cJSON_IsObject(j)) {
         json_delete_secret(j);
