@@ -60,7 +60,6 @@ static cmfa_code resolve(const char *profile, const char *region, struct cmfa__c
     memset(&o, 0, sizeof(o));
     o.profile = profile;
     o.region = "eu-west-1";    /* the client's region; STS gets its own below */
-    o.endpoint_url = "http://cognito.test";
     cmfa_error_init(err);
     rc = cmfa__config_resolve(&o, cfg, err);
     if (rc != CMFA_OK)
