@@ -298,14 +298,22 @@ static void json_delete_secret(cJSON *j)
     cJSON_Delete(j);
 }
 
-static cJSON *json_parse(const char *text, size_t len)
+/* Parses a JSON object; NULL when it is not one. *nomem (may be NULL) tells out-of-memory
+ * apart from bad JSON. */
+static cJSON *json_parse(const char *text, size_t len, int *nomem)
 {
-    const char *end = NULL;
+    struct cmfa_error perr;
+    struct cmfa_value *v;
     cJSON *j;
 
-    cmfa__value_global_init();   /* cJSON allocates through cmfa_malloc */
-    j = cJSON_ParseWithLengthOpts(text ? text : "", len, &end, 0);
-
+    if (nomem)
+        *nomem = 0;
+    cmfa_error_init(&perr);
+    v = cmfa_value_parse(text ? text : "", len, &perr);
+    if (!v && nomem)
+        *nomem = perr.code == CMFA_E_NOMEM;
+    cmfa_error_cleanup(&perr);
+    j = CMFA__JSON(v);
     if (j && !cJSON_IsObject(j)) {
         json_delete_secret(j);
         return NULL;
@@ -406,10 +414,13 @@ cmfa_code cmfa__sso_token_parse(const char *json, size_t len, const char *profil
     cJSON *j;
     const char *at, *exp, *rt, *cid, *cs, *rexp, *region, *url;
     char shown[80];
+    int nomem = 0;
     cmfa_code rc = CMFA_OK;
 
     memset(t, 0, sizeof(*t));
-    j = json_parse(json, len);
+    j = json_parse(json, len, &nomem);
+    if (!j && nomem)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     if (!j)
         return cmfa__fail(err, CMFA_E_CREDENTIALS,
                           "profile \"%s\": the SSO token cache file is not a JSON object: run "
@@ -780,7 +791,7 @@ static const char *oidc_error(const struct cmfa_response *resp, const char *what
         {"invalid_client", "InvalidClientException"},
         {"unauthorized_client", "UnauthorizedClientException"},
     };
-    cJSON *j = json_parse(resp->body, resp->body_len);
+    cJSON *j = json_parse(resp->body, resp->body_len, NULL);
     const char *e = j ? jstr(j, "error") : NULL;
     size_t i;
 
@@ -807,6 +818,7 @@ cmfa_code cmfa__oidc_token_parse(const struct cmfa_response *resp, time_t now,
                                  struct cmfa__sso_token *t, struct cmfa_error *err)
 {
     cJSON *j;
+    int nomem = 0;
     const char *at, *rt;
     double expires_in = 0;
     char name[32];
@@ -816,7 +828,9 @@ cmfa_code cmfa__oidc_token_parse(const struct cmfa_response *resp, time_t now,
         oidc_error(resp, "SSO OIDC CreateToken", err, name, sizeof(name));
         return CMFA_E_CREDENTIALS;
     }
-    j = json_parse(resp->body, resp->body_len);
+    j = json_parse(resp->body, resp->body_len, &nomem);
+    if (!j && nomem)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     at = j ? jstr(j, "accessToken") : NULL;
     if (!at || !jnum(j, "expiresIn", &expires_in) || expires_in <= 0 || expires_in > 1e9) {
         json_delete_secret(j);
@@ -873,6 +887,7 @@ cmfa_code cmfa__oidc_register_parse(const struct cmfa_response *resp,
                                     struct cmfa__oidc_client *c, struct cmfa_error *err)
 {
     cJSON *j;
+    int nomem = 0;
     const char *id, *secret;
     double exp = 0;
     char name[32];
@@ -883,7 +898,9 @@ cmfa_code cmfa__oidc_register_parse(const struct cmfa_response *resp,
         oidc_error(resp, "SSO OIDC RegisterClient", err, name, sizeof(name));
         return CMFA_E_CREDENTIALS;
     }
-    j = json_parse(resp->body, resp->body_len);
+    j = json_parse(resp->body, resp->body_len, &nomem);
+    if (!j && nomem)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     id = j ? jstr(j, "clientId") : NULL;
     secret = j ? jstr(j, "clientSecret") : NULL;
     if (!id || !secret || !jnum(j, "clientSecretExpiresAt", &exp) || exp <= 0) {
@@ -918,6 +935,7 @@ cmfa_code cmfa__oidc_device_auth_parse(const struct cmfa_response *resp, time_t 
                                        struct cmfa__oidc_device *d, struct cmfa_error *err)
 {
     cJSON *j;
+    int nomem = 0;
     const char *dc, *uc, *uri, *uric;
     double expires_in = 0, interval = 5;
     char name[32];
@@ -928,7 +946,9 @@ cmfa_code cmfa__oidc_device_auth_parse(const struct cmfa_response *resp, time_t 
         oidc_error(resp, "SSO OIDC StartDeviceAuthorization", err, name, sizeof(name));
         return CMFA_E_CREDENTIALS;
     }
-    j = json_parse(resp->body, resp->body_len);
+    j = json_parse(resp->body, resp->body_len, &nomem);
+    if (!j && nomem)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     dc = j ? jstr(j, "deviceCode") : NULL;
     uc = j ? jstr(j, "userCode") : NULL;
     uri = j ? jstr(j, "verificationUri") : NULL;
@@ -1016,6 +1036,7 @@ cmfa_code cmfa__sso_role_credentials_parse(const struct cmfa_response *resp,
     double exp_ms = 0;
     char shown[80], what[160];
     cJSON *j;
+    int nomem = 0;
     cmfa_code rc = CMFA_OK;
 
     memset(out, 0, sizeof(*out));
@@ -1035,7 +1056,9 @@ cmfa_code cmfa__sso_role_credentials_parse(const struct cmfa_response *resp,
         }
         return CMFA_E_CREDENTIALS;
     }
-    j = json_parse(resp->body, resp->body_len);
+    j = json_parse(resp->body, resp->body_len, &nomem);
+    if (!j && nomem)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     rc_obj = j ? cJSON_GetObjectItemCaseSensitive(j, "roleCredentials") : NULL;
     akid = jstr(rc_obj, "accessKeyId");
     secret = jstr(rc_obj, "secretAccessKey");
@@ -1130,6 +1153,7 @@ cmfa_code cmfa__cli_cache_load(const char *path, time_t now, struct cmfa__sts_re
     char shown[200];
     int errnum = 0;
     cJSON *j = NULL;
+    int nomem = 0;
     time_t expiration = 0;
     cmfa_code rc;
 
@@ -1144,7 +1168,11 @@ cmfa_code cmfa__cli_cache_load(const char *path, time_t now, struct cmfa__sts_re
         rc = CMFA_E_NO_CREDENTIALS;   /* a miss: missing, unreadable or huge */
         goto cleanup;
     }
-    j = json_parse(b.data, b.len);
+    j = json_parse(b.data, b.len, &nomem);
+    if (!j && nomem) {
+        rc = cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        goto cleanup;
+    }
     creds = j ? cJSON_GetObjectItemCaseSensitive(j, "Credentials") : NULL;
     akid = jstr(creds, "AccessKeyId");
     secret = jstr(creds, "SecretAccessKey");
