@@ -268,6 +268,16 @@ void cmfa__free_secret(char *s);                     /* wipes strlen(s) bytes, f
 void cmfa__buf_cleanup_secret(struct cmfa__buf *b);  /* wipes the whole allocation, cleans */
 /* The cached credentials, without resolving or refreshing anything; NULL if none yet. */
 const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain);
+/* Container credentials (ECS, EKS Pod Identity) as a prepared request: GET the RELATIVE_URI
+ * (on http://169.254.170.2) or FULL_URI (https, or http to loopback, 169.254.170.2,
+ * 169.254.170.23, [fd00:ec2::23]) with Accept: application/json and Authorization from
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read again at every call, preferred) or
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN; a token with control characters or line breaks is refused.
+ * CMFA_E_NO_CREDENTIALS (err untouched) when neither URI variable is set. cmfa_request_free. */
+cmfa_code cmfa__container_request(struct cmfa_request **out, struct cmfa_error *err);
+/* The endpoint's answer (200 with AccessKeyId, SecretAccessKey, Token, Expiration). */
+cmfa_code cmfa__container_parse(const struct cmfa_response *resp, time_t now,
+                                struct cmfa__credentials *out, struct cmfa_error *err);
 /* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
  * base. */
