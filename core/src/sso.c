@@ -339,8 +339,15 @@ static int jnum(const cJSON *obj, const char *name, double *out)
 }
 
 /* ISO 8601, also with the "UTC"/"GMT" suffix Python's strftime("%Z") leaves in the CLI's
- * cache files. */
+ * cache files. Times before 1970 are refused (never valid here, and not writable back). */
+static int parse_time_any(const char *s, time_t *out);
+
 static int parse_time(const char *s, time_t *out)
+{
+    return parse_time_any(s, out) && *out >= 0;
+}
+
+static int parse_time_any(const char *s, time_t *out)
 {
     char tmp[64];
     size_t n;
@@ -361,8 +368,12 @@ static void format_time(time_t t, char out[32])
 {
     struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (t < 0 || !gmtime_r(&t, &tm)) {
+        snprintf(out, 32, "1970-01-01T00:00:00Z");
+        return;
+    }
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", (tm.tm_year + 1900) % 10000,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Shows a profile name in messages. */

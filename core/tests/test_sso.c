@@ -153,6 +153,11 @@ static void test_token_cache(void)
     expect_bad_cache("{\"accessToken\": \"ACCESStokenSSO\", \"expiresAt\": "
                      "\"2026-12-02T07:00:00Z\", \"registrationExpiresAt\": \"soon\"}",
                      "registrationExpiresAt in the SSO token cache file is not an ISO 8601");
+    /* found by fuzz_sso_cache: a year before 1970 could not be written back */
+    expect_bad_cache("{\"accessToken\": \"ACCESStokenSSO\", \"expiresAt\": "
+                     "\"2026-12-02T07:00:00Z\", \"registrationExpiresAt\": "
+                     "\"0026-03-01T00:00:00Z\"}",
+                     "registrationExpiresAt in the SSO token cache file is not an ISO 8601");
 }
 
 static void test_decision(void)
