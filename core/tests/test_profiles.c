@@ -53,6 +53,7 @@ static cmfa_code plan_for(const char *profile, int use_env, struct cmfa__cred_pl
     cmfa_code rc;
 
     memset(&o, 0, sizeof(o));
+    memset(plan, 0, sizeof(*plan));
     o.profile = profile;
     o.region = "eu-west-1";
     cmfa_error_init(err);
