@@ -95,6 +95,57 @@ static void test_token_path(void)
     setenv("HOME", tmpdir, 1);
 }
 
+/* SSO and SSO OIDC endpoints through the same resolution as every service. */
+static void test_endpoints(void)
+{
+    struct cmfa_client_options o;
+    struct cmfa__config cfg;
+    struct cmfa__endpoint ep;
+    struct cmfa_error err;
+
+    clear_aws_env();
+    setenv("HOME", tmpdir, 1);
+    write_file("config", "[default]\nservices = s\n[services s]\nsso_oidc =\n"
+                         "  endpoint_url = http://127.0.0.1:7001\n");
+    setenv("AWS_CONFIG_FILE", path_of("config"), 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path_of("none"), 1);
+    memset(&o, 0, sizeof(o));
+    o.region = "eu-west-1";
+    cmfa_error_init(&err);
+    CHECK_INT(cmfa__config_resolve(&o, &cfg, &err), CMFA_OK);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso, "eu-central-1", &ep, &err), CMFA_OK);
+    CHECK_STR(ep.url, "https://portal.sso.eu-central-1.amazonaws.com");
+    cmfa__endpoint_cleanup(&ep);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso_oidc, "eu-central-1", &ep, &err),
+              CMFA_OK);
+    CHECK_STR(ep.url, "http://127.0.0.1:7001");   /* the services section's sso_oidc key */
+    cmfa__endpoint_cleanup(&ep);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso, "cn-north-1", &ep, &err), CMFA_OK);
+    CHECK_STR(ep.url, "https://portal.sso.cn-north-1.amazonaws.com.cn");
+    cmfa__endpoint_cleanup(&ep);
+    setenv("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:7002", 1);
+    setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:7003", 1);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso, "eu-central-1", &ep, &err), CMFA_OK);
+    CHECK_STR(ep.url, "http://127.0.0.1:7002");
+    CHECK_STR(ep.host, "127.0.0.1:7002");
+    cmfa__endpoint_cleanup(&ep);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso_oidc, "eu-central-1", &ep, &err),
+              CMFA_OK);
+    CHECK_STR(ep.url, "http://127.0.0.1:7003");
+    cmfa__endpoint_cleanup(&ep);
+    setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso_oidc, "eu-central-1", &ep, &err),
+              CMFA_OK);
+    CHECK_STR(ep.url, "https://oidc.eu-central-1.amazonaws.com");
+    cmfa__endpoint_cleanup(&ep);
+    /* a region is required: SSO has no global endpoint */
+    CHECK_INT(cmfa__endpoint_resolve(&cfg, &cmfa__svc_sso, NULL, &ep, &err), CMFA_E_CONFIG);
+    cmfa_error_cleanup(&err);
+    cmfa__config_cleanup(&cfg);
+    clear_aws_env();
+    setenv("HOME", tmpdir, 1);
+}
+
 static void expect_bad_cache(const char *text, const char *fragment)
 {
     struct cmfa__sso_token t;
@@ -651,6 +702,7 @@ int main(void)
     clear_aws_env();
     setenv("HOME", tmpdir, 1);
     test_token_path();
+    test_endpoints();
     test_token_cache();
     test_decision();
     test_refresh_and_write_back();
