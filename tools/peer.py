@@ -17,6 +17,8 @@ KIND: moto           moto's server (python3 -m moto.server), signatures not chec
       aws-rules      tools/aws_rules_server.py: models the documented SetUserPoolMfaConfig
                      rules (factors, OFF, tiers, email and WebAuthn), used in addition to
                      moto and cognito-local for what they ignore
+      sso            tools/sso_server.py: SSO portal and OIDC (device flow with 2 pending
+                     polls and slow_down under 0.3 s between polls)
 
 Environment given to COMMAND: CMFA_TEST_ENDPOINT, CMFA_TEST_PEER, and for moto-auth
 CMFA_TEST_ACCESS_KEY_ID / CMFA_TEST_SECRET_ACCESS_KEY. Only processes this script started are
@@ -84,9 +86,12 @@ def start(kind):
     env = dict(os.environ)
     cwd = None
     info = {"peer": kind}
-    if kind in ("fault", "fault-tls", "aws-rules"):
-        script = "aws_rules_server.py" if kind == "aws-rules" else "fault_server.py"
+    if kind in ("fault", "fault-tls", "aws-rules", "sso"):
+        script = {"aws-rules": "aws_rules_server.py",
+                  "sso": "sso_server.py"}.get(kind, "fault_server.py")
         cmd = [sys.executable, os.path.join(HERE, script), "--port", "0"]
+        if kind == "sso":
+            cmd += ["--pending", "2", "--min-interval", "0.3"]
         if kind == "fault-tls":
             info["datadir"] = tempfile.mkdtemp(prefix="cmfa-tls-")
             cert = os.path.join(info["datadir"], "cert.pem")

@@ -38,6 +38,13 @@ void cmfa__buf_cleanup(struct cmfa__buf *b)
     buf_clear(b);
 }
 
+void cmfa__buf_cleanup_secret(struct cmfa__buf *b)
+{
+    if (b->data)
+        cmfa__wipe(b->data, b->cap);
+    cmfa__buf_cleanup(b);
+}
+
 void cmfa__buf_reset(struct cmfa__buf *b)
 {
     b->len = 0;

@@ -59,40 +59,7 @@ static long long steady_clock_ms(void)
 /* Splits the endpoint URL into the Host header value and the path to sign. */
 static cmfa_code parse_endpoint(struct cmfa_client *c, struct cmfa_error *err)
 {
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *path = NULL;
-    struct cmfa__buf hb;
-    cmfa_code rc = CMFA_OK;
-
-    cmfa__buf_init(&hb, 1024);
-    if (!u)
-        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
-    if (curl_url_set(u, CURLUPART_URL, c->cfg.endpoint_url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = cmfa__fail(err, CMFA_E_CONFIG, "endpoint_url '%.200s' is not a valid URL",
-                        c->cfg.endpoint_url);
-        goto cleanup;
-    }
-    curl_url_get(u, CURLUPART_PORT, &port, 0);   /* only when written in the URL */
-    curl_url_get(u, CURLUPART_PATH, &path, 0);
-    rc = cmfa__buf_addstr(&hb, host);
-    if (rc == CMFA_OK && port)
-        rc = cmfa__buf_printf(&hb, ":%s", port);
-    if (rc == CMFA_OK) {
-        c->host = cmfa__buf_take(&hb, NULL);
-        c->path = cmfa__strdup(path && path[0] ? path : "/");
-        if (!c->host || !c->path)
-            rc = CMFA_E_NOMEM;
-    }
-    if (rc != CMFA_OK)
-        cmfa__fail(err, rc, NULL);
-cleanup:
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(u);
-    cmfa__buf_cleanup(&hb);
-    return rc;
+    return cmfa__url_split(c->cfg.endpoint_url, &c->host, &c->path, err);
 }
 
 struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,

@@ -234,6 +234,37 @@ const char *cmfa__printable(const char *s, char *out, size_t outsize);
 /* Profile value: config file "[profile NAME]" (or "[default]"), then the credentials file's
  * "[NAME]". NULL if absent. */
 const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key);
+/* Same for any profile by name. */
+const char *cmfa__config_named_get(const struct cmfa__config *cfg, const char *profile,
+                                   const char *key);
+/* Whether the profile has a section in either file ("[default]" counts for "default"). */
+int cmfa__config_has_profile(const struct cmfa__config *cfg, const char *profile);
+/* Whether a section of exactly that name exists ("sso-session corp"). */
+int cmfa__ini_has_section(const struct cmfa__ini *ini, const char *section);
+
+/* Endpoint settings of a service the core talks to. */
+struct cmfa__service {
+    const char *env_suffix;     /* AWS_ENDPOINT_URL_<env_suffix> ("STS", "SSO_OIDC") */
+    const char *services_key;   /* key under "[services NAME]" ("sts", "sso_oidc") */
+    const char *host_prefix;    /* https://<host_prefix>.<region>.<dns suffix> */
+    const char *fips_prefix;    /* host prefix with FIPS, NULL: the service has none */
+    const char *global_host;    /* host without a region ("sts.amazonaws.com"); NULL: a region
+                                   is required */
+};
+extern const struct cmfa__service cmfa__svc_cognito_idp, cmfa__svc_sts, cmfa__svc_sso,
+    cmfa__svc_sso_oidc;
+/* The partition's DNS suffix for a region ("amazonaws.com", "amazonaws.com.cn", ...). */
+const char *cmfa__dns_suffix(const char *region);
+/* Endpoint URL of svc, as the SDKs resolve it: explicit_url (named explicit_src in messages;
+ * NULL: "the endpoint_url option"), then unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS /
+ * ignore_configured_endpoint_urls: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
+ * services section, the profile's endpoint_url; else the regional (FIPS) URL for region (or the
+ * global host when region is NULL). *url: caller frees (cmfa_free). CMFA_E_CONFIG names the
+ * setting at fault. */
+cmfa_code cmfa__config_endpoint(const struct cmfa__config *cfg, const struct cmfa__service *svc,
+                                const char *explicit_url, const char *explicit_src,
+                                const char *region, char **url, int *is_custom,
+                                struct cmfa_error *err);
 
 /* ---------------------------------------------------------------- credentials.c */
 struct cmfa__credentials {
@@ -258,6 +289,11 @@ void cmfa__cred_chain_free(struct cmfa__cred_chain *chain);
 cmfa_code cmfa__cred_chain_get(struct cmfa__cred_chain *chain, time_t now,
                                const struct cmfa__credentials **out, struct cmfa_error *err);
 void cmfa__credentials_cleanup(struct cmfa__credentials *c);
+/* ISO 8601 / RFC 3339 timestamp ("2026-12-02T07:00:00Z", fractions, offsets; no zone is UTC)
+ * into *out; 1 on success, 0 when malformed. */
+int cmfa__parse_iso8601(const char *s, time_t *out);
+/* Wiping of secrets before memory is released (volatile stores, not optimised away). */
+void cmfa__buf_cleanup_secret(struct cmfa__buf *b);  /* wipes the whole allocation, cleans */
 /* The cached credentials, without resolving or refreshing anything; NULL if none yet. */
 const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_chain *chain);
 /* The JSON answers of credential_process (Version 1, SessionToken), the container endpoint
@@ -277,10 +313,292 @@ int cmfa__imds_role_name(const char *body, size_t len, char role[129]);
 /* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be used: https to any host, http only to
  * loopback, 169.254.170.2, 169.254.170.23 or [fd00:ec2::23]. */
 int cmfa__container_url_allowed(const char *url);
+/* Container credentials (ECS, EKS Pod Identity) as a prepared request: GET the RELATIVE_URI
+ * (on http://169.254.170.2) or FULL_URI (https, or http to loopback, 169.254.170.2,
+ * 169.254.170.23, [fd00:ec2::23]) with Accept: application/json and Authorization from
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read again at every call, preferred) or
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN; a token with control characters or line breaks is refused.
+ * CMFA_E_NO_CREDENTIALS (err untouched) when neither URI variable is set. cmfa_request_free. */
+cmfa_code cmfa__container_request(struct cmfa_request **out, struct cmfa_error *err);
+/* The endpoint's answer (200 with AccessKeyId, SecretAccessKey, Token, Expiration). */
+cmfa_code cmfa__container_parse(const struct cmfa_response *resp, time_t now,
+                                struct cmfa__credentials *out, struct cmfa_error *err);
 /* Test hook: replaces the container-credentials base URL (http://169.254.170.2) used with
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; NULL restores the default. Returns the previous
  * base. */
 const char *cmfa__cred_test_container_base(const char *base);
+
+/* ---------------------------------------------------------------- profiles.c
+ * What a profile says about where its credentials come from: a plan of steps, validated as
+ * botocore validates it (see profiles.c). No I/O: the caller (the operation object) runs the
+ * steps in order, each step's credentials being the source of the next ASSUME_ROLE. */
+enum cmfa__step_kind {
+    CMFA__STEP_NONE = 0,
+    CMFA__STEP_STATIC,          /* static keys of `profile` (access_key_id, secret, token) */
+    CMFA__STEP_PROCESS,         /* credential_process of `profile` (command) */
+    CMFA__STEP_ENVIRONMENT,     /* credential_source = Environment */
+    CMFA__STEP_IMDS,            /* credential_source = Ec2InstanceMetadata */
+    CMFA__STEP_CONTAINER,       /* credential_source = EcsContainer */
+    CMFA__STEP_WEB_IDENTITY,    /* AssumeRoleWithWebIdentity (role_arn, token_file, session) */
+    CMFA__STEP_SSO,             /* SSO GetRoleCredentials (sso_*) */
+    CMFA__STEP_ASSUME_ROLE      /* AssumeRole with the credentials of the step before */
+};
+
+struct cmfa__cred_step {
+    enum cmfa__step_kind kind;
+    char *profile;                 /* profile the step comes from */
+    /* STATIC: secret and token are wiped when the plan is cleaned up */
+    char *access_key_id, *secret_access_key, *session_token;
+    const char *where;             /* static: "credentials file" or "config file" */
+    /* PROCESS */
+    char *command;
+    /* ASSUME_ROLE and WEB_IDENTITY */
+    char *role_arn;
+    char *role_session_name;       /* NULL: the caller picks one (cmfa__sts_session_name) */
+    char *external_id, *mfa_serial;  /* ASSUME_ROLE only; NULL when not set */
+    long duration_seconds;         /* 0: not set (STS default) */
+    char *token_file;              /* WEB_IDENTITY */
+    int from_env;                  /* WEB_IDENTITY: AWS_WEB_IDENTITY_TOKEN_FILE was used */
+    /* SSO */
+    char *sso_session;             /* NULL: legacy profile (sso_start_url in the profile) */
+    char *sso_start_url, *sso_region, *sso_account_id, *sso_role_name;
+    char *sso_registration_scopes; /* from the sso-session, NULL when not set */
+};
+
+struct cmfa__cred_plan {
+    struct cmfa__cred_step *steps; /* steps[0] gives the first credentials */
+    size_t n;
+};
+
+/* Plans profile (NULL: cfg->profile). use_env: the profile in use also reads
+ * AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN / AWS_ROLE_SESSION_NAME. CMFA_OK with plan->n >= 1;
+ * CMFA_E_NO_CREDENTIALS (err untouched) when the profile has no credentials of its own (the
+ * chain goes on with container and IMDS); CMFA_E_CONFIG naming profile, key and rule. The plan
+ * owns copies of everything: cmfa__cred_plan_cleanup. */
+cmfa_code cmfa__profile_plan(const struct cmfa__config *cfg, const char *profile, int use_env,
+                             struct cmfa__cred_plan *plan, struct cmfa_error *err);
+void cmfa__cred_plan_cleanup(struct cmfa__cred_plan *plan);
+/* The SSO settings of a profile (sso-session merged, checked) into *step (kind SSO), also for
+ * `sso login` (need_role 0: sso_account_id and sso_role_name are not required).
+ * cmfa__cred_step_cleanup releases it. */
+cmfa_code cmfa__profile_sso(const struct cmfa__config *cfg, const char *profile, int need_role,
+                            struct cmfa__cred_step *step, struct cmfa_error *err);
+void cmfa__cred_step_cleanup(struct cmfa__cred_step *step);
+const char *cmfa__cred_step_name(enum cmfa__step_kind kind);   /* "assume role", ... */
+
+/* ---------------------------------------------------------------- sts.c
+ * STS AssumeRole / AssumeRoleWithWebIdentity as prepared requests and parsed answers (no I/O
+ * but reading the web identity token file). */
+struct cmfa__endpoint {
+    char *url;                 /* base URL ("https://sts.eu-west-1.amazonaws.com") */
+    char *host;                /* Host header value */
+    char *path;                /* path of the base URL ("/") */
+    char *signing_region;      /* region to sign for ("us-east-1" when none was given) */
+    int is_custom;             /* from an endpoint setting rather than the region */
+};
+/* Endpoint of svc (cmfa__svc_sts, _sso, _sso_oidc) for region, through cmfa__config_endpoint.
+ * cmfa__endpoint_cleanup releases it. */
+cmfa_code cmfa__endpoint_resolve(const struct cmfa__config *cfg, const struct cmfa__service *svc,
+                                 const char *region, struct cmfa__endpoint *ep,
+                                 struct cmfa_error *err);
+void cmfa__endpoint_cleanup(struct cmfa__endpoint *ep);
+/* Appends s percent-encoded (all but A-Z a-z 0-9 - _ . ~). */
+cmfa_code cmfa__percent_encode(struct cmfa__buf *b, const char *s, size_t len);
+
+struct cmfa__sts_params {          /* all borrowed for the call */
+    const char *role_arn;          /* required */
+    const char *role_session_name; /* required (cmfa__sts_session_name makes a default) */
+    const char *external_id;       /* AssumeRole; NULL: omitted */
+    const char *serial_number;     /* AssumeRole: mfa_serial; NULL: omitted */
+    const char *token_code;        /* AssumeRole: the MFA code (secret); NULL: omitted */
+    const char *policy;            /* NULL: omitted */
+    long duration_seconds;         /* 0: omitted */
+};
+/* "cognito-mfa-<unix time>", for profiles without role_session_name. */
+void cmfa__sts_session_name(time_t now, char out[64]);
+/* POST form request, signed (SigV4, service sts, the endpoint's signing region, time now)
+ * with source (its session token goes in X-Amz-Security-Token). cmfa_request_free. */
+struct cmfa_request *cmfa__sts_assume_role_request(const struct cmfa__endpoint *ep,
+                                                   const struct cmfa__sts_params *p,
+                                                   const struct cmfa__credentials *source,
+                                                   time_t now, const char *user_agent,
+                                                   struct cmfa_error *err);
+/* Unsigned POST form request carrying token. cmfa_request_free. */
+struct cmfa_request *cmfa__sts_web_identity_request(const struct cmfa__endpoint *ep,
+                                                    const struct cmfa__sts_params *p,
+                                                    const char *token, size_t token_len,
+                                                    const char *user_agent,
+                                                    struct cmfa_error *err);
+/* Reads the step's token file into out (read again at every fetch; trailing line end cut; one
+ * line, at most 64 KiB). Errors name the profile and the setting. Clean out with
+ * cmfa__buf_cleanup_secret. */
+cmfa_code cmfa__web_identity_token_read(const struct cmfa__cred_step *step,
+                                        struct cmfa__buf *out, struct cmfa_error *err);
+
+struct cmfa__sts_result {
+    struct cmfa__credentials creds; /* source "assume-role" or "web-identity" */
+    char *assumed_role_arn;         /* AssumedRoleUser/Arn, NULL when absent */
+    char account_id[13];            /* from that ARN, "" when not derivable */
+};
+/* Parses the answer to action ("AssumeRole", "AssumeRoleWithWebIdentity"). Non-2xx: the STS
+ * ErrorResponse as CMFA_E_CREDENTIALS with service_code (AccessDenied, ExpiredToken,
+ * RegionDisabledException, InvalidIdentityToken ...), request_id, status and retryable kept;
+ * secrets (NULL-terminated list: source secret key and session token, web identity token; not
+ * the 6-digit MFA code, which would mangle account ids) scrubbed. Malformed 2xx answers
+ * are CMFA_E_CREDENTIALS naming the missing element. cmfa__sts_result_cleanup. */
+cmfa_code cmfa__sts_parse(const char *action, const struct cmfa_response *resp,
+                          const char *profile, const char *role_arn, time_t now,
+                          const char *const *secrets, struct cmfa__sts_result *out,
+                          struct cmfa_error *err);
+void cmfa__sts_result_cleanup(struct cmfa__sts_result *r);
+/* err->message = "<what> failed: <err->message>" (cut to fit). */
+void cmfa__error_prefix(struct cmfa_error *err, const char *what);
+/* Account id (12 digits) of an ARN into out; 1 on success. */
+int cmfa__arn_account(const char *arn, char out[13]);
+
+/* ---------------------------------------------------------------- sso.c (files)
+ * Whole-file read and atomic write, for the token and credential caches. */
+/* Reads path into out (appending, up to out->max). CMFA_E_TOO_LARGE past the cap, CMFA_E_NOMEM,
+ * or CMFA_E_CONFIG with *errnum set (ENOENT ...). */
+cmfa_code cmfa__file_read(const char *path, struct cmfa__buf *out, int *errnum);
+/* Writes data to path atomically: a temporary file in the same directory created with
+ * O_CREAT|O_EXCL and mode 0600, written, fsync'd, renamed over path. The directory is created
+ * (0700) when missing. CMFA_E_CONFIG with *errnum on failure (the temporary file is removed). */
+cmfa_code cmfa__file_write_atomic(const char *path, const char *data, size_t len, int *errnum);
+
+/* ---------------------------------------------------------------- sso.c
+ * IAM Identity Center: the token cache, the refresh decision, sso-oidc requests (refresh and
+ * device login) and the portal's GetRoleCredentials; the AWS CLI's credential cache. */
+struct cmfa__sso_token {
+    char *access_token;              /* secret */
+    time_t expires_at;
+    char *refresh_token;             /* secret; NULL for legacy logins */
+    char *client_id;
+    char *client_secret;             /* secret */
+    time_t registration_expires_at;  /* 0: unknown */
+    char *region, *start_url;        /* NULL when absent */
+};
+void cmfa__sso_token_cleanup(struct cmfa__sso_token *t);
+/* <dir or ~/.aws/sso/cache>/<sha1 hex of the sso-session name, or of the start URL>.json.
+ * cmfa_free. */
+char *cmfa__sso_token_path(const char *dir, const struct cmfa__cred_step *sso,
+                           struct cmfa_error *err);
+/* Reads / parses a cache file. Missing file, missing accessToken/expiresAt, bad times:
+ * CMFA_E_CREDENTIALS naming the profile and telling to run `cognito-mfa sso login`. */
+cmfa_code cmfa__sso_token_load(const char *path, const char *profile, struct cmfa__sso_token *t,
+                               struct cmfa_error *err);
+cmfa_code cmfa__sso_token_parse(const char *json, size_t len, const char *profile,
+                                struct cmfa__sso_token *t, struct cmfa_error *err);
+enum cmfa__sso_decision {
+    CMFA__SSO_USE,        /* good for 15 minutes or more (or not refreshable and not expired) */
+    CMFA__SSO_REFRESH,    /* under 15 minutes left and refreshable: send the refresh request */
+    CMFA__SSO_LOGIN       /* expired and not refreshable: the user must log in again */
+};
+/* sso_session: the token came from an sso-session login (legacy tokens are never refreshed).
+ * After a failed refresh, a token that has not expired is still used (botocore). */
+enum cmfa__sso_decision cmfa__sso_token_decide(const struct cmfa__sso_token *t, int sso_session,
+                                               time_t now);
+/* The cache file's JSON (as the AWS CLI writes it); cmfa_free after wiping. */
+char *cmfa__sso_token_json(const struct cmfa__sso_token *t, size_t *len);
+/* Writes the token back atomically (0600). */
+cmfa_code cmfa__sso_token_save(const char *path, const struct cmfa__sso_token *t,
+                               struct cmfa_error *err);
+
+/* sso-oidc (endpoint: cmfa__endpoint_resolve(cfg, &cmfa__svc_sso_oidc, sso_region)). */
+struct cmfa__oidc_client {
+    char *client_id;
+    char *client_secret;             /* secret */
+    time_t expires_at;               /* clientSecretExpiresAt */
+};
+struct cmfa__oidc_device {
+    char *device_code;               /* secret */
+    char *user_code, *verification_uri, *verification_uri_complete;
+    time_t expires_at;
+    int interval_s;                  /* polling interval (default 5) */
+};
+enum cmfa__oidc_poll {
+    CMFA__POLL_TOKEN,                /* token filled */
+    CMFA__POLL_PENDING,              /* authorization_pending: poll again after interval */
+    CMFA__POLL_SLOW_DOWN,            /* slow_down: add 5 s to the interval, poll again */
+    CMFA__POLL_FAILED                /* err filled (expired_token, access_denied, ...) */
+};
+/* POST /token {clientId, clientSecret, grantType: refresh_token, refreshToken}. */
+struct cmfa_request *cmfa__oidc_refresh_request(const struct cmfa__endpoint *ep,
+                                                const struct cmfa__sso_token *t,
+                                                const char *user_agent, struct cmfa_error *err);
+/* CreateToken answer {accessToken, expiresIn, refreshToken?}: updates t (access token,
+ * expires_at = now + expiresIn, refresh token when a new one came). Errors: credentials kind
+ * with the OIDC code (InvalidGrantException ...). */
+cmfa_code cmfa__oidc_token_parse(const struct cmfa_response *resp, time_t now,
+                                 struct cmfa__sso_token *t, struct cmfa_error *err);
+/* POST /client/register {clientName, clientType: public, scopes: [sso_registration_scopes]}. */
+struct cmfa_request *cmfa__oidc_register_request(const struct cmfa__endpoint *ep,
+                                                 const char *client_name, const char *scopes,
+                                                 const char *user_agent, struct cmfa_error *err);
+cmfa_code cmfa__oidc_register_parse(const struct cmfa_response *resp,
+                                    struct cmfa__oidc_client *c, struct cmfa_error *err);
+void cmfa__oidc_client_cleanup(struct cmfa__oidc_client *c);
+/* POST /device_authorization {clientId, clientSecret, startUrl}. */
+struct cmfa_request *cmfa__oidc_device_auth_request(const struct cmfa__endpoint *ep,
+                                                    const struct cmfa__oidc_client *c,
+                                                    const char *start_url,
+                                                    const char *user_agent,
+                                                    struct cmfa_error *err);
+cmfa_code cmfa__oidc_device_auth_parse(const struct cmfa_response *resp, time_t now,
+                                       struct cmfa__oidc_device *d, struct cmfa_error *err);
+void cmfa__oidc_device_cleanup(struct cmfa__oidc_device *d);
+/* POST /token {clientId, clientSecret, deviceCode, grantType: urn:...:device_code}. */
+struct cmfa_request *cmfa__oidc_device_token_request(const struct cmfa__endpoint *ep,
+                                                     const struct cmfa__oidc_client *c,
+                                                     const char *device_code,
+                                                     const char *user_agent,
+                                                     struct cmfa_error *err);
+enum cmfa__oidc_poll cmfa__oidc_device_token_parse(const struct cmfa_response *resp, time_t now,
+                                                   struct cmfa__sso_token *t,
+                                                   struct cmfa_error *err);
+
+/* Portal (endpoint: cmfa__endpoint_resolve(cfg, &cmfa__svc_sso, sso_region)):
+ * GET /federation/credentials?role_name=R&account_id=A, header x-amz-sso_bearer_token. */
+struct cmfa_request *cmfa__sso_role_credentials_request(const struct cmfa__endpoint *ep,
+                                                        const struct cmfa__cred_step *sso,
+                                                        const char *access_token,
+                                                        const char *user_agent,
+                                                        struct cmfa_error *err);
+/* {roleCredentials: {accessKeyId, secretAccessKey, sessionToken, expiration (epoch ms)}}.
+ * 401 / UnauthorizedException: CMFA_E_CREDENTIALS telling to run `cognito-mfa sso login`. */
+cmfa_code cmfa__sso_role_credentials_parse(const struct cmfa_response *resp,
+                                           const struct cmfa__cred_step *sso, time_t now,
+                                           struct cmfa__credentials *out, struct cmfa_error *err);
+
+/* AWS CLI credential cache (~/.aws/cli/cache). Key: see sso.c; session_name_configured 0 when
+ * the session name was generated (botocore leaves it out of the key). */
+cmfa_code cmfa__cli_cache_key(const struct cmfa__sts_params *p, int session_name_configured,
+                              char out[41]);
+char *cmfa__cli_cache_path(const char *dir, const char *key, struct cmfa_error *err);
+/* CMFA_OK with out filled; CMFA_E_NO_CREDENTIALS (err untouched) for a miss (no file, or
+ * expiring within 15 minutes); CMFA_E_CREDENTIALS for a malformed file. */
+cmfa_code cmfa__cli_cache_load(const char *path, time_t now, struct cmfa__sts_result *out,
+                               struct cmfa_error *err);
+cmfa_code cmfa__cli_cache_save(const char *path, const struct cmfa__sts_result *r,
+                               struct cmfa_error *err);
+
+/* ---------------------------------------------------------------- xml.c
+ * The project's one XML parser (expat): a document as a flat list of elements with their
+ * path from the root ("ErrorResponse/Error/Code") and their direct character data. DOCTYPEs
+ * and entity declarations are refused; texts are wiped when freed. */
+struct cmfa__xml;
+/* NULL on failure: CMFA_E_BAD_RESPONSE ("<what> is not well-formed XML: ... at line L, column
+ * C") or CMFA_E_NOMEM. err may be NULL. */
+struct cmfa__xml *cmfa__xml_parse(const char *text, size_t len, const char *what,
+                                  struct cmfa_error *err);
+void cmfa__xml_free(struct cmfa__xml *doc);
+/* Name of the root element, NULL for an empty document. */
+const char *cmfa__xml_root(const struct cmfa__xml *doc);
+/* Text of the first element at exactly path ("A/B/C", no namespace prefixes), "" when empty,
+ * NULL when absent. Valid while doc lives. */
+const char *cmfa__xml_get(const struct cmfa__xml *doc, const char *path, size_t *len);
+/* Same, for the first element named name at any depth. */
+const char *cmfa__xml_find(const struct cmfa__xml *doc, const char *name, size_t *len);
 
 /* ---------------------------------------------------------------- service_error.c
  * AWS JSON 1.1 error responses. */
@@ -441,6 +759,16 @@ cmfa_code cmfa__redact(const char *text, size_t len, const char *const *secrets,
 void cmfa__client_secrets(const struct cmfa_client *client, const char *secrets[3]);
 /* Replaces every occurrence of the client's secrets in a fixed, NUL-terminated field. */
 void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t size);
+
+/* Splits a URL into the Host header value (host[:port]) and its path ("/" when none); both
+ * caller-freed. CMFA_E_CONFIG when it is not a URL. */
+cmfa_code cmfa__url_split(const char *url, char **host, char **path, struct cmfa_error *err);
+/* Request records for the credential providers (freed with cmfa_request_free, which wipes
+ * every string): method, url and host copied; body "" until set. NULL when out of memory. */
+struct cmfa_request *cmfa__request_new(const char *method, const char *url, const char *host);
+cmfa_code cmfa__request_add_header(struct cmfa_request *req, const char *name,
+                                   const char *value);       /* at most 12 headers */
+cmfa_code cmfa__request_set_body(struct cmfa_request *req, const char *body, size_t len);
 
 /* Simple HTTP GET/PUT for credential providers (container, IMDS) via libcurl.
  * headers: "Name: value" strings, NULL-terminated. */

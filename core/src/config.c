@@ -492,25 +492,42 @@ static const char *config_section_get(const struct cmfa__ini *ini, const char *p
     return v;
 }
 
-const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key)
+const char *cmfa__config_named_get(const struct cmfa__config *cfg, const char *profile,
+                                   const char *key)
 {
     const char *v;
 
-    if (!cfg || !cfg->profile || !key)
+    if (!cfg || !profile || !key)
         return NULL;
-    v = config_section_get(cfg->config_file, cfg->profile, NULL, key);
+    v = config_section_get(cfg->config_file, profile, NULL, key);
     if (!v)
-        v = cmfa__ini_get(cfg->credentials_file, cfg->profile, NULL, key);
+        v = cmfa__ini_get(cfg->credentials_file, profile, NULL, key);
     return v;
+}
+
+const char *cmfa__config_profile_get(const struct cmfa__config *cfg, const char *key)
+{
+    return cfg ? cmfa__config_named_get(cfg, cfg->profile, key) : NULL;
+}
+
+int cmfa__config_has_profile(const struct cmfa__config *cfg, const char *profile)
+{
+    if (!cfg || !profile)
+        return 0;
+    if (ini_has_section(cfg->credentials_file, "", profile) ||
+        ini_has_section(cfg->config_file, "profile ", profile))
+        return 1;
+    return strcmp(profile, "default") == 0 && ini_has_section(cfg->config_file, "", "default");
+}
+
+int cmfa__ini_has_section(const struct cmfa__ini *ini, const char *section)
+{
+    return section && ini_has_section(ini, "", section);
 }
 
 static int profile_exists(const struct cmfa__config *cfg)
 {
-    if (ini_has_section(cfg->credentials_file, "", cfg->profile) ||
-        ini_has_section(cfg->config_file, "profile ", cfg->profile))
-        return 1;
-    return strcmp(cfg->profile, "default") == 0 &&
-           ini_has_section(cfg->config_file, "", "default");
+    return cmfa__config_has_profile(cfg, cfg->profile);
 }
 
 /* ------------------------------------------------------------------------- resolution */
@@ -674,21 +691,54 @@ static cmfa_code resolve_region(const struct cmfa_client_options *opts, struct c
     return cfg->region ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
 }
 
-static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
-                                  struct cmfa_error *err)
+/* ------------------------------------------------------------------------- endpoints */
+
+const struct cmfa__service cmfa__svc_cognito_idp = {
+    "COGNITO_IDENTITY_PROVIDER", "cognito_identity_provider", "cognito-idp", "cognito-idp-fips",
+    NULL};
+const struct cmfa__service cmfa__svc_sts = {"STS", "sts", "sts", "sts-fips", "sts.amazonaws.com"};
+const struct cmfa__service cmfa__svc_sso = {"SSO", "sso", "portal.sso", NULL, NULL};
+const struct cmfa__service cmfa__svc_sso_oidc = {"SSO_OIDC", "sso_oidc", "oidc", NULL, NULL};
+
+/* The partitions' DNS suffixes (botocore data/partitions.json), by region prefix. */
+const char *cmfa__dns_suffix(const char *region)
+{
+    static const struct {
+        const char *prefix, *suffix;
+    } partitions[] = {
+        {"cn-", "amazonaws.com.cn"},   {"us-isob-", "sc2s.sgov.gov"},
+        {"us-isof-", "csp.hci.ic.gov"}, {"us-iso-", "c2s.ic.gov"},
+        {"eu-isoe-", "cloud.adc-e.uk"}, {"eusc-", "amazonaws.eu"},
+    };
+    size_t i;
+
+    for (i = 0; region && i < CMFA__ARRAY_LEN(partitions); i++)
+        if (strncmp(region, partitions[i].prefix, strlen(partitions[i].prefix)) == 0)
+            return partitions[i].suffix;
+    return "amazonaws.com";
+}
+
+cmfa_code cmfa__config_endpoint(const struct cmfa__config *cfg, const struct cmfa__service *svc,
+                                const char *explicit_url, const char *explicit_src,
+                                const char *region, char **url, int *is_custom,
+                                struct cmfa_error *err)
 {
     const char *v = NULL, *src = NULL;
-    char shown[160];
+    char shown[160], env_name[96];
     struct cmfa__buf b;
+    int fips;
 
-    if ((v = cmfa__nonempty(opts->endpoint_url))) {
-        src = "the endpoint_url option";
+    *url = NULL;
+    *is_custom = 0;
+    if ((v = cmfa__nonempty(explicit_url))) {
+        src = explicit_src ? explicit_src : "the endpoint_url option";
     } else if (!setting_true(cfg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
                              "ignore_configured_endpoint_urls")) {
         const char *services = cmfa__nonempty(cmfa__config_profile_get(cfg, "services"));
 
-        if ((v = cmfa__env_get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"))) {
-            src = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER";
+        snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL_%s", svc->env_suffix);
+        if ((v = cmfa__env_get(env_name))) {
+            src = env_name;
         } else if ((v = cmfa__env_get("AWS_ENDPOINT_URL"))) {
             src = "AWS_ENDPOINT_URL";
         } else if (services) {
@@ -697,14 +747,15 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
                 cmfa__buf_cleanup(&b);
                 return cmfa__fail(err, CMFA_E_NOMEM, NULL);
             }
-            v = cmfa__nonempty(cmfa__ini_get(cfg->config_file, b.data, "cognito_identity_provider",
-                                      "endpoint_url"));
+            v = cmfa__nonempty(cmfa__ini_get(cfg->config_file, b.data, svc->services_key,
+                                             "endpoint_url"));
             cmfa__buf_cleanup(&b);
             src = "the profile's services section";
         }
         if (!v && (v = cmfa__nonempty(cmfa__config_profile_get(cfg, "endpoint_url"))))
             src = "the profile's endpoint_url setting";
     }
+    fips = setting_true(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint");
     if (v) {
         if (!valid_endpoint(v))
             return cmfa__fail(err, CMFA_E_CONFIG,
@@ -712,32 +763,44 @@ static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct
                               "https:// followed by a host",
                               cmfa__printable(v, shown, sizeof(shown)), src);
         /* the AWS endpoint rules refuse FIPS together with a custom endpoint */
-        if (setting_true(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"))
+        if (fips)
             return cmfa__fail(err, CMFA_E_CONFIG,
                               "Invalid configuration: FIPS (AWS_USE_FIPS_ENDPOINT or "
                               "use_fips_endpoint) and a custom endpoint from %s are not "
                               "supported together", src);
-        cfg->endpoint_url = cmfa__strdup(v);
-        cfg->endpoint_is_custom = 1;
-        return cfg->endpoint_url ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        *url = cmfa__strdup(v);
+        *is_custom = 1;
+        return *url ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
     }
-    if (!cfg->region)
+    cmfa__buf_init(&b, 0);
+    if (!region && svc->global_host) {
+        if (cmfa__buf_printf(&b, "https://%s", svc->global_host) != CMFA_OK) {
+            cmfa__buf_cleanup(&b);
+            return cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        }
+        *url = cmfa__buf_take(&b, NULL);
+        return *url ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    }
+    if (!region)
         return cmfa__fail(err, CMFA_E_CONFIG,
                           "You must specify a region: set the region option, AWS_REGION, "
                           "AWS_DEFAULT_REGION or region in the profile \"%s\"",
                           cmfa__printable(cfg->profile, shown, sizeof(shown)));
-    cmfa__buf_init(&b, 0);
-    if (cmfa__buf_printf(&b, "https://cognito-idp%s.%s.amazonaws.com%s",
-                         setting_true(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")
-                             ? "-fips" : "",
-                         cfg->region, strncmp(cfg->region, "cn-", 3) == 0 ? ".cn" : "")
-        != CMFA_OK) {
+    if (cmfa__buf_printf(&b, "https://%s.%s.%s",
+                         fips && svc->fips_prefix ? svc->fips_prefix : svc->host_prefix, region,
+                         cmfa__dns_suffix(region)) != CMFA_OK) {
         cmfa__buf_cleanup(&b);
         return cmfa__fail(err, CMFA_E_NOMEM, NULL);
     }
-    cfg->endpoint_url = cmfa__buf_take(&b, NULL);
-    cfg->endpoint_is_custom = 0;
-    return cfg->endpoint_url ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    *url = cmfa__buf_take(&b, NULL);
+    return *url ? CMFA_OK : cmfa__fail(err, CMFA_E_NOMEM, NULL);
+}
+
+static cmfa_code resolve_endpoint(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
+                                  struct cmfa_error *err)
+{
+    return cmfa__config_endpoint(cfg, &cmfa__svc_cognito_idp, opts->endpoint_url, NULL,
+                                 cfg->region, &cfg->endpoint_url, &cfg->endpoint_is_custom, err);
 }
 
 static cmfa_code resolve_max_attempts(const struct cmfa_client_options *opts,

@@ -240,6 +240,11 @@ static int parse_iso8601(const char *s, time_t *out)
     return 1;
 }
 
+int cmfa__parse_iso8601(const char *s, time_t *out)
+{
+    return s && out ? parse_iso8601(s, out) : 0;
+}
+
 /* Credentials JSON of credential_process (Version 1, SessionToken), the container endpoint and
  * IMDS (Token). Messages name the provider and the problem, never the content. */
 struct json_format {
@@ -715,29 +720,21 @@ static cmfa_code container_token(struct cmfa__buf *tok, struct cmfa_error *err)
     return CMFA_OK;
 }
 
-static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
-                                struct cmfa__credentials *out, struct tried *t,
-                                struct cmfa_error *err)
+cmfa_code cmfa__container_request(struct cmfa_request **out, struct cmfa_error *err)
 {
     const char *rel = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = cmfa__env_get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    struct cmfa__buf url, tok, header, body;
-    const char *headers[2] = {NULL, NULL};
+    struct cmfa__buf url, tok;
+    struct cmfa_request *req = NULL;
+    char *host = NULL, *path = NULL;
     char shown[200];
-    struct cmfa_error attempt_err;
-    long status = 0;
-    int attempt;
     cmfa_code rc = CMFA_OK;
 
-    if (!rel && !full) {
-        tried_add(t, "container (AWS_CONTAINER_CREDENTIALS_* not set)");
+    *out = NULL;
+    if (!rel && !full)
         return NOT_FOUND;
-    }
     cmfa__buf_init(&url, 0);
     cmfa__buf_init_secret(&tok, TOKEN_FILE_MAX);
-    cmfa__buf_init_secret(&header, 0);
-    cmfa__buf_init_secret(&body, METADATA_BODY_MAX);
-    cmfa_error_init(&attempt_err);
     if (rel) {
         if (rel[0] != '/') {
             rc = cmfa__fail(err, CMFA_E_CONFIG,
@@ -760,22 +757,97 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
         rc = cmfa__fail(err, rc, NULL);
         goto cleanup;
     }
+    rc = cmfa__url_split(url.data, &host, &path, err);
+    if (rc != CMFA_OK)
+        goto cleanup;
+    /* the token file is read again at every fetch: EKS rotates it */
     rc = container_token(&tok, err);
     if (rc != CMFA_OK)
         goto cleanup;
-    if (tok.len) {
-        rc = cmfa__buf_printf(&header, "Authorization: %s", tok.data);
+    req = cmfa__request_new("GET", url.data, host);
+    rc = req ? cmfa__request_add_header(req, "Host", host) : CMFA_E_NOMEM;
+    if (rc == CMFA_OK)
+        rc = cmfa__request_add_header(req, "Accept", "application/json");
+    if (rc == CMFA_OK && tok.len)
+        rc = cmfa__request_add_header(req, "Authorization", tok.data);
+    if (rc != CMFA_OK) {
+        cmfa_request_free(req);
+        req = NULL;
+        rc = cmfa__fail(err, rc, NULL);
+        goto cleanup;
+    }
+    *out = req;
+
+cleanup:
+    cmfa_free(host);
+    cmfa_free(path);
+    cmfa__buf_cleanup(&url);
+    cmfa__buf_cleanup_secret(&tok);
+    return rc;
+}
+
+cmfa_code cmfa__container_parse(const struct cmfa_response *resp, time_t now,
+                                struct cmfa__credentials *out, struct cmfa_error *err)
+{
+    static const struct json_format fmt = {"container credentials response", "Token", 0, 0,
+                                           "container"};
+
+    memset(out, 0, sizeof(*out));
+    if (!resp)
+        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "no container response to parse");
+    if (resp->status != 200)
+        return cmfa__fail(err, CMFA_E_CREDENTIALS,
+                          "container credentials endpoint returned HTTP %ld", resp->status);
+    return parse_credentials_json(&fmt, resp->body, resp->body_len, now, out, err);
+}
+
+/* The blocking fetch of the built-in chain: the prepared request over cmfa__http_simple,
+ * 3 attempts of 2 s. (Inside nginx the same request and parser go over a cosocket.) */
+static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
+                                struct cmfa__credentials *out, struct tried *t,
+                                struct cmfa_error *err)
+{
+    struct cmfa_request *req = NULL;
+    struct cmfa__buf header, body;
+    struct cmfa_response resp;
+    const char *headers[3] = {NULL, NULL, NULL};
+    char shown[200];
+    struct cmfa_error attempt_err;
+    long status = 0;
+    size_t i, nh = 0;
+    int attempt;
+    cmfa_code rc;
+
+    rc = cmfa__container_request(&req, err);
+    if (rc == NOT_FOUND) {
+        tried_add(t, "container (AWS_CONTAINER_CREDENTIALS_* not set)");
+        return NOT_FOUND;
+    }
+    if (rc != CMFA_OK)
+        return rc;
+    cmfa__buf_init(&header, 0);
+    cmfa__buf_init(&body, METADATA_BODY_MAX);
+    cmfa_error_init(&attempt_err);
+    /* "Name: value" lines for libcurl (which writes Host itself), NUL-separated in header */
+    for (i = 0; i < req->nheaders && nh < 2; i++) {
+        if (strcasecmp(req->headers[i].name, "Host") == 0)
+            continue;
+        rc = cmfa__buf_printf(&header, "%s: %s", req->headers[i].name, req->headers[i].value);
+        if (rc == CMFA_OK)
+            rc = cmfa__buf_add(&header, "", 1);
         if (rc != CMFA_OK) {
             rc = cmfa__fail(err, rc, NULL);
             goto cleanup;
         }
-        headers[0] = header.data;
+        nh++;
     }
-    cmfa__printable(url.data, shown, sizeof(shown));
+    for (i = 0, nh = 0; i < header.len; i += strlen(header.data + i) + 1)
+        headers[nh++] = header.data + i;
+    cmfa__printable(req->url, shown, sizeof(shown));
     for (attempt = 1; attempt <= CONTAINER_ATTEMPTS; attempt++) {
         cmfa_error_cleanup(&attempt_err);
-        rc = cmfa__http_simple("GET", url.data, headers, CONTAINER_TIMEOUT_MS, chain->cfg->ca_file,
-                               &status, &body, &attempt_err);
+        rc = cmfa__http_simple("GET", req->url, headers, CONTAINER_TIMEOUT_MS,
+                               chain->cfg->ca_file, &status, &body, &attempt_err);
         if (rc == CMFA_E_NOMEM)
             break;
         if (rc == CMFA_OK && status < 500)
@@ -795,15 +867,17 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
                         "container credentials endpoint %s returned HTTP %ld", shown, status);
         goto cleanup;
     }
-    rc = cmfa__credentials_from_json(CMFA__CRED_JSON_CONTAINER, body.data, body.len, now, out,
-                                     err);
+    memset(&resp, 0, sizeof(resp));
+    resp.status = status;
+    resp.body = body.data;
+    resp.body_len = body.len;
+    rc = cmfa__container_parse(&resp, now, out, err);
 
 cleanup:
     cmfa_error_cleanup(&attempt_err);
-    cmfa__buf_cleanup(&url);
-    cmfa__buf_cleanup(&tok);
-    cmfa__buf_cleanup(&header);
-    cmfa__buf_cleanup(&body);
+    cmfa_request_free(req);
+    cmfa__buf_cleanup_secret(&header);
+    cmfa__buf_cleanup_secret(&body);
     return rc;
 }
 

@@ -218,3 +218,48 @@ void cmfa__slist_free_secret(struct curl_slist *list)
             cmfa__wipe(l->data, strlen(l->data));
     curl_slist_free_all(list);
 }
+
+cmfa_code cmfa__url_split(const char *url, char **host, char **path, struct cmfa_error *err)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *port = NULL, *p = NULL;
+    char shown[200];
+    struct cmfa__buf hb;
+    cmfa_code rc = CMFA_OK;
+
+    *host = NULL;
+    *path = NULL;
+    cmfa__buf_init(&hb, 1024);
+    if (!u)
+        return cmfa__fail(err, CMFA_E_NOMEM, NULL);
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK) {
+        rc = cmfa__fail(err, CMFA_E_CONFIG, "endpoint_url '%s' is not a valid URL",
+                        cmfa__printable(url, shown, sizeof(shown)));
+        goto cleanup;
+    }
+    curl_url_get(u, CURLUPART_PORT, &port, 0);   /* only when written in the URL */
+    curl_url_get(u, CURLUPART_PATH, &p, 0);
+    rc = cmfa__buf_addstr(&hb, h);
+    if (rc == CMFA_OK && port)
+        rc = cmfa__buf_printf(&hb, ":%s", port);
+    if (rc == CMFA_OK) {
+        *host = cmfa__buf_take(&hb, NULL);
+        *path = cmfa__strdup(p && p[0] ? p : "/");
+        if (!*host || !*path) {
+            cmfa_free(*host);
+            cmfa_free(*path);
+            *host = *path = NULL;
+            rc = CMFA_E_NOMEM;
+        }
+    }
+    if (rc != CMFA_OK)
+        cmfa__fail(err, rc, NULL);
+cleanup:
+    curl_free(h);
+    curl_free(port);
+    curl_free(p);
+    curl_url_cleanup(u);
+    cmfa__buf_cleanup(&hb);
+    return rc;
+}

@@ -91,13 +91,40 @@ char *cmfa_client_redact(const struct cmfa_client *client, const char *text, siz
 static int line_is_secret_header(const char *line, size_t len)
 {
     static const char *const names[] = {"authorization:", "x-amz-security-token:",
-                                        "x-aws-ec2-metadata-token:"};
+                                        "x-aws-ec2-metadata-token:", "x-amz-sso_bearer_token:"};
     size_t i, n;
 
     for (i = 0; i < CMFA__ARRAY_LEN(names); i++) {
         n = strlen(names[i]);
         if (len >= n && strncasecmp(line, names[i], n) == 0)
             return (int)n;
+    }
+    return 0;
+}
+
+/* Secret values inside bodies the credential providers send: form parameters (STS) and JSON
+ * members (SSO OIDC, portal answers). Returns the marker length when one starts at s; the
+ * value runs to *term (JSON: the closing quote; form: '&'). */
+static size_t body_secret_marker(const char *s, size_t len, char *term)
+{
+    static const struct {
+        const char *marker;
+        char term;
+    } markers[] = {
+        {"WebIdentityToken=", '&'},      {"TokenCode=", '&'},
+        {"\"accessToken\":\"", '"'},     {"\"refreshToken\":\"", '"'},
+        {"\"clientSecret\":\"", '"'},    {"\"deviceCode\":\"", '"'},
+        {"\"secretAccessKey\":\"", '"'}, {"\"sessionToken\":\"", '"'},
+        {"\"SecretAccessKey\":\"", '"'}, {"\"SessionToken\":\"", '"'},
+    };
+    size_t i, n;
+
+    for (i = 0; i < CMFA__ARRAY_LEN(markers); i++) {
+        n = strlen(markers[i].marker);
+        if (len >= n && memcmp(s, markers[i].marker, n) == 0) {
+            *term = markers[i].term;
+            return n;
+        }
     }
     return 0;
 }
@@ -130,9 +157,18 @@ cmfa_code cmfa__redact(const char *text, size_t len, const char *const *secrets,
                         break;
                     }
                 }
+                char term = 0;
+                size_t mk = matched ? 0 : body_secret_marker(line + i, llen - i, &term);
                 if (matched) {
                     rc = cmfa__buf_addstr(out, "[redacted]");
                     i += matched;
+                } else if (mk) {
+                    rc = cmfa__buf_add(out, line + i, mk);
+                    if (rc == CMFA_OK)
+                        rc = cmfa__buf_addstr(out, "[redacted]");
+                    i += mk;
+                    while (i < llen && line[i] != term)
+                        i += line[i] == '\\' && term == '"' && i + 1 < llen ? 2 : 1;
                 } else {
                     rc = cmfa__buf_addc(out, line[i]);
                     i++;

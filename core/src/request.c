@@ -72,6 +72,60 @@ static cmfa_code add_header(struct request_impl *r, const char *name, const char
     return CMFA_OK;
 }
 
+/* ------------------------------------------------------------------------------ builders
+ * Requests of the credential providers (STS, SSO, container) use the same record, so
+ * cmfa_request_free releases them and every transport sends them. */
+
+struct cmfa_request *cmfa__request_new(const char *method, const char *url, const char *host)
+{
+    struct request_impl *r = cmfa_malloc(sizeof(*r));
+
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->pub.headers = r->headers;
+    r->pub.method = keep(r, cmfa__strdup(method));
+    r->pub.url = keep(r, cmfa__strdup(url));
+    r->pub.host = keep(r, cmfa__strdup(host));
+    r->pub.body = keep(r, cmfa__strdup(""));
+    if (!r->pub.method || !r->pub.url || !r->pub.host || !r->pub.body) {
+        cmfa_request_free(&r->pub);
+        return NULL;
+    }
+    return &r->pub;
+}
+
+cmfa_code cmfa__request_add_header(struct cmfa_request *req, const char *name, const char *value)
+{
+    return add_header((struct request_impl *)req, name, value);
+}
+
+cmfa_code cmfa__request_set_body(struct cmfa_request *req, const char *body, size_t len)
+{
+    struct request_impl *r = (struct request_impl *)req;
+    char *copy;
+    size_t i;
+
+    if (r->nstrings >= CMFA__ARRAY_LEN(r->strings))
+        return CMFA_E_INTERNAL;
+    copy = cmfa__strndup(body ? body : "", len);
+    if (!copy)
+        return CMFA_E_NOMEM;
+    for (i = 0; i < r->nstrings; i++) {
+        if (r->strings[i] == r->pub.body) {
+            memset(r->strings[i], 0, strlen(r->strings[i]));
+            cmfa_free(r->strings[i]);
+            r->strings[i] = copy;
+            r->pub.body = copy;
+            r->pub.body_len = len;
+            return CMFA_OK;
+        }
+    }
+    r->pub.body = keep(r, copy);
+    r->pub.body_len = len;
+    return CMFA_OK;
+}
+
 struct cmfa_request *cmfa__request_sign(struct cmfa_client *client, const char *operation,
                                        const char *body_in, size_t body_len,
                                        struct cmfa_error *err)

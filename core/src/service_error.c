@@ -276,32 +276,21 @@ static void describe_body(char *buf, size_t size, long status, enum body_kind ki
     }
 }
 
-/* Text of the first <name>...</name> element of an XML error body (the query-protocol
- * ErrorResponse that AWS front ends such as STS, and moto's signature check, answer with). */
-static const char *xml_element(const char *body, size_t len, const char *name, size_t *n)
+/* Text of the first <name> element of an XML error body (the query-protocol ErrorResponse
+ * that AWS front ends such as STS, and moto's signature check, answer with); NULL when absent
+ * or empty. */
+static const char *xml_text(const struct cmfa__xml *xml, const char *name, size_t *n)
 {
-    char open[32], close[32];
-    const char *start, *end;
+    const char *v = cmfa__xml_find(xml, name, n);
 
-    snprintf(open, sizeof(open), "<%s>", name);
-    snprintf(close, sizeof(close), "</%s>", name);
-    if (!body || !len)
-        return NULL;
-    start = memmem(body, len, open, strlen(open));
-    if (!start)
-        return NULL;
-    start += strlen(open);
-    end = memmem(start, len - (size_t)(start - body), close, strlen(close));
-    if (!end || end == start)
-        return NULL;
-    *n = (size_t)(end - start);
-    return start;
+    return v && *n ? v : NULL;
 }
 
 /* secrets: NULL-terminated list of texts masked before anything is copied, or NULL. */
 static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const char *code,
                  size_t code_len, long status, const cJSON *msg_obj, enum body_kind kind,
-                 const char *body, size_t body_len, const char *const *secrets)
+                 const struct cmfa__xml *xml, const char *body, size_t body_len,
+                 const char *const *secrets)
 {
     char described[256];
     const char *msg;
@@ -318,6 +307,12 @@ static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const
     if (!err->service_code[0])
         snprintf(err->service_code, sizeof(err->service_code), "HttpStatus%ld", status);
     copy_request_id(resp, secrets, err);
+    if (!err->request_id[0]) {
+        size_t rid_len = 0, len = 0;
+        const char *rid = xml_text(xml, "RequestId", &rid_len);
+        if (rid)
+            cmfa__utf8_append_clean(err->request_id, sizeof(err->request_id), &len, rid, rid_len);
+    }
 
     msg = member_string(msg_obj, "message");
     if (!msg)
@@ -330,7 +325,7 @@ static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const
     if (msg)
         msg_len = strlen(msg);
     else if (kind != BODY_OBJECT)
-        msg = xml_element(body, body_len, "Message", &msg_len);
+        msg = xml_text(xml, "Message", &msg_len);
     if (!msg) {
         body = masked(body, &body_len, secrets, &bb);
         describe_body(described, sizeof(described), status, kind, body, body_len);
@@ -380,6 +375,7 @@ cmfa_code cmfa__error_from_response_masked(const struct cmfa_response *resp,
 {
     enum body_kind kind;
     cJSON *root = NULL;
+    struct cmfa__xml *xml = NULL;
     const char *code;
     size_t code_len;
 
@@ -391,10 +387,16 @@ cmfa_code cmfa__error_from_response_masked(const struct cmfa_response *resp,
     kind = parse_body(resp->body, resp->body_len, &root);
     code = pick_code(resp, kind == BODY_OBJECT ? root : NULL);
     code_len = code ? strlen(code) : 0;
+    if (kind == BODY_NOT_JSON) {
+        /* Not JSON: perhaps a query-protocol XML error. Out of memory or malformed XML only
+         * means there is no code or message to take from it. */
+        xml = cmfa__xml_parse(resp->body, resp->body_len, "error body", NULL);
+    }
     if (!code && kind != BODY_OBJECT)
-        code = xml_element(resp->body, resp->body_len, "Code", &code_len);
+        code = xml_text(xml, "Code", &code_len);
     fill(err, resp, code, code_len, resp->status,
-         kind == BODY_OBJECT ? root : NULL, kind, resp->body, resp->body_len, secrets);
+         kind == BODY_OBJECT ? root : NULL, kind, xml, resp->body, resp->body_len, secrets);
+    cmfa__xml_free(xml);
     cJSON_Delete(root);
     return CMFA_E_SERVICE;
 }
@@ -430,8 +432,8 @@ cmfa_code cmfa__error_from_success_envelope_masked(const struct cmfa_value *body
         return CMFA_E_SERVICE;
     reset_for_attempt(err);
     /* Message, if any, is inside the envelope; describe it otherwise. */
-    fill(err, resp, type, strlen(type), resp ? resp->status : 0, output, BODY_OBJECT, NULL, 0,
-         secrets);
+    fill(err, resp, type, strlen(type), resp ? resp->status : 0, output, BODY_OBJECT, NULL, NULL,
+         0, secrets);
     if (!member_string(output, "message") && !member_string(output, "Message") &&
         !resp_header(resp, "x-amzn-errormessage")) {
         static const char envelope[] = "the service answered with an error envelope "

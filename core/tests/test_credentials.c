@@ -982,6 +982,86 @@ static void test_http(void)
 }
 
 /* One run of the file-based chain (resolve, make the chain, get): CMFA_OK or what failed. */
+/* The container provider's request and parser on their own (no I/O): what the integrator sends
+ * over a cosocket. */
+static void test_container_request(void)
+{
+    struct cmfa_request *req = NULL;
+    struct cmfa__credentials c;
+    struct cmfa_response r;
+    struct cmfa_error err;
+
+    reset_env(NULL, NULL);
+    cmfa_error_init(&err);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_E_NO_CREDENTIALS);
+    CHECK(req == NULL && err.code == CMFA_OK);
+
+    /* EKS Pod Identity: http to 169.254.170.23 and [fd00:ec2::23] is allowed */
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials", 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "env-token-value", 1);
+    write_file("eks-token", "container-auth-token-1\n");
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path_of("eks-token"), 1);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_OK);
+    if (req) {
+        CHECK_STR(req->method, "GET");
+        CHECK_STR(req->url, "http://169.254.170.23/v1/credentials");
+        CHECK_STR(req->host, "169.254.170.23");
+        CHECK_STR(cmfa__header_get(req->headers, req->nheaders, "Accept"), "application/json");
+        /* the file wins over the variable */
+        CHECK_STR(cmfa__header_get(req->headers, req->nheaders, "Authorization"),
+                  "container-auth-token-1");
+    }
+    cmfa_request_free(req);
+    /* read again at every fetch */
+    write_file("eks-token", "container-auth-token-2");
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[fd00:ec2::23]/v1/credentials", 1);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_OK);
+    if (req) {
+        CHECK_STR(req->host, "[fd00:ec2::23]");
+        CHECK_STR(cmfa__header_get(req->headers, req->nheaders, "Authorization"),
+                  "container-auth-token-2");
+    }
+    cmfa_request_free(req);
+    /* CR or LF inside the token: refused, nothing sent */
+    write_file("eks-token", "container-auth-token\r\nX-Injected: 1");
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_E_CONFIG);
+    CHECK(req == NULL && strstr(err.message, "line breaks") != NULL);
+    check_no_secrets(err.message);
+    cmfa_error_cleanup(&err);
+    unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-token\nX: y", 1);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_E_CONFIG);
+    cmfa_error_cleanup(&err);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth-token", 1);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_OK);
+    if (req)
+        CHECK_STR(cmfa__header_get(req->headers, req->nheaders, "Authorization"),
+                  "container-auth-token");
+    cmfa_request_free(req);
+    /* plain http elsewhere is refused */
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.24/creds", 1);
+    CHECK_INT(cmfa__container_request(&req, &err), CMFA_E_CONFIG);
+    CHECK(strstr(err.message, "169.254.170.24") != NULL);
+    cmfa_error_cleanup(&err);
+
+    memset(&r, 0, sizeof(r));
+    r.status = 200;
+    r.body = "{\"AccessKeyId\":\"AKIDc\",\"SecretAccessKey\":\"-secret-1\",\"Token\":"
+             "\"session-token-c\",\"Expiration\":\"2999-01-01T00:00:00Z\"}";
+    r.body_len = strlen(r.body);
+    CHECK_INT(cmfa__container_parse(&r, time(NULL), &c, &err), CMFA_OK);
+    CHECK_STR(c.access_key_id, "AKIDc");
+    CHECK_STR(c.session_token, "session-token-c");
+    CHECK_STR(c.source, "container");
+    cmfa__credentials_cleanup(&c);
+    r.status = 403;
+    CHECK_INT(cmfa__container_parse(&r, time(NULL), &c, &err), CMFA_E_CREDENTIALS);
+    CHECK(strstr(err.message, "HTTP 403") != NULL);
+    check_no_secrets(err.message);
+    cmfa_error_cleanup(&err);
+    reset_env(NULL, NULL);
+}
+
 static cmfa_code files_chain_once(void)
 {
     struct cmfa_client_options o = base_options();
@@ -1022,6 +1102,7 @@ int main(void)
     test_nothing_found();
     test_process();
     test_container();
+    test_container_request();
     test_imds();
     test_http();
     test_alloc_failures();
