@@ -825,8 +825,10 @@ static cmfa_code from_container(struct cmfa__cred_chain *chain, time_t now,
     }
     if (rc != CMFA_OK)
         return rc;
-    cmfa__buf_init(&header, 0);
-    cmfa__buf_init(&body, METADATA_BODY_MAX);
+    if (!req)
+        return cmfa__fail(err, CMFA_E_INTERNAL, "container request missing");
+    cmfa__buf_init_secret(&header, 0);
+    cmfa__buf_init_secret(&body, METADATA_BODY_MAX);
     cmfa_error_init(&attempt_err);
     /* "Name: value" lines for libcurl (which writes Host itself), NUL-separated in header */
     for (i = 0; i < req->nheaders && nh < 2; i++) {
