@@ -229,6 +229,38 @@ describe("cognito_mfa client", function()
   describe("retries", function()
     local ok200 = fake.response(200, { MfaConfiguration = "OFF" })
 
+    it("paces requests at max_rate, whatever the transport", function()
+      local t = fake.new { ok200 }
+      local real_sleep = require("cognito_mfa.core").sleep
+      local waited = 0
+      local client = assert(cognito_mfa.client {
+        region = "us-east-1", credentials = { access_key_id = "AKID", secret_access_key = "s" },
+        transport = t.transport, max_rate = 20,
+        sleep = function(seconds) waited = waited + seconds; real_sleep(seconds) end,
+      })
+      assert.equal(20, client:send_rate())
+      for _ = 1, 11 do
+        assert(client:get_user_pool_mfa_config { UserPoolId = POOL })
+      end
+      assert.equal(11, #t.requests)
+      -- ten gaps of 50 ms: the core asked the transport loop to wait about half a second
+      assert.is_true(waited >= 0.4 and waited <= 0.6, "waited " .. waited)
+    end)
+
+    it("takes retry_mode from the option, and refuses an unknown one", function()
+      local base = { region = "us-east-1", credentials = { access_key_id = "AKID", secret_access_key = "s" } }
+      local c = assert(cognito_mfa.client(base))
+      assert.equal("standard", c:retry_mode())
+      base.retry_mode = "adaptive"
+      c = assert(cognito_mfa.client(base))
+      assert.equal("adaptive", c:retry_mode())
+      assert.equal(0, c:send_rate())   -- nothing limits before the first throttle
+      base.retry_mode = "fast"
+      assert.has_error(function() cognito_mfa.client(base) end)
+      base.retry_mode, base.max_rate = nil, -1
+      assert.has_error(function() cognito_mfa.client(base) end)
+    end)
+
     local function within_full_jitter(delays)
       for i, d in ipairs(delays) do
         assert.is_number(d)
@@ -358,6 +390,25 @@ describe("cognito_mfa client", function()
 
   describe("error objects", function()
     local FIELDS = { "kind", "code", "message", "status", "request_id", "retryable", "attempts" }
+
+    it("come from one constructor, cognito_mfa.error, with defaults and tostring", function()
+      local err = cognito_mfa.error { kind = "usage", message = "bad page size" }
+      assert.equal("CMFA_E_BAD_ARGUMENT", err.name)
+      assert.equal("CMFA_E_BAD_ARGUMENT", err.code)
+      assert.is_false(err.retryable)
+      assert.equal(0, err.attempts)
+      assert.equal("cognito_mfa usage error: bad page size [CMFA_E_BAD_ARGUMENT]", tostring(err))
+      local same = cognito_mfa.error { kind = "validation", code = "PreflightRefused", message = "no",
+                                       violations = { { path = "P", rule = "r", message = "m" } } }
+      assert.equal("PreflightRefused", same.code)
+      assert.equal("CMFA_E_VALIDATION", same.name)
+      assert.equal(getmetatable(err), getmetatable(same))
+      -- the core's own errors carry the same metatable
+      local _, verr = cognito_mfa.validate("GetUserPoolMfaConfig", {})
+      assert.equal(getmetatable(err), getmetatable(verr))
+      assert.has_error(function() cognito_mfa.error { kind = "oops", message = "x" } end)
+      assert.has_error(function() cognito_mfa.error { kind = "usage" } end)
+    end)
 
     it("describe a service error completely", function()
       local t = fake.new { fake.aws_error(400, "ResourceNotFoundException", "User pool x does not exist.", "rid-1") }

@@ -296,6 +296,64 @@ static void push_value(lua_State *L, const struct cmfa_value *v, int depth)
 
 /* ------------------------------------------------------------------------------- errors */
 
+/* The one error constructor: completes the table at idx as an error object (defaults for
+ * name, code, retryable and attempts; the metatable with __tostring). Raises when kind is not
+ * one of the error kinds or message is not a string. */
+static const char *const kind_names[] = {"usage", "validation", "credentials", "transport",
+                                         "service", "internal", NULL};
+static const cmfa_code kind_codes[] = {CMFA_E_BAD_ARGUMENT, CMFA_E_VALIDATION,
+                                       CMFA_E_CREDENTIALS, CMFA_E_TRANSPORT, CMFA_E_SERVICE,
+                                       CMFA_E_INTERNAL};
+
+static void finish_error(lua_State *L, int idx)
+{
+    int k;
+
+    lua_getfield(L, idx, "kind");
+    k = luaL_checkoption(L, -1, NULL, kind_names);
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "message");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "error object: message must be a string, got %s", luaL_typename(L, -1));
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "name");
+    if (lua_isnil(L, -1)) {
+        lua_pushstring(L, cmfa_code_name(kind_codes[k]));
+        lua_setfield(L, idx, "name");
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "code");
+    if (lua_isnil(L, -1)) {
+        lua_getfield(L, idx, "name");
+        lua_setfield(L, idx, "code");
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "retryable");
+    if (lua_isnil(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, idx, "retryable");
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "attempts");
+    if (lua_isnil(L, -1)) {
+        lua_pushinteger(L, 0);
+        lua_setfield(L, idx, "attempts");
+    }
+    lua_pop(L, 1);
+    luaL_getmetatable(L, ERROR_MT);
+    lua_setmetatable(L, idx);
+}
+
+/* core.error{ kind = ..., message = ..., code?, name?, status?, request_id?, retryable?,
+ * attempts?, violations?, ... } -> the same table, as an error object */
+static int l_error(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    finish_error(L, 1);
+    return 1;
+}
+
 static void push_error(lua_State *L, const struct cmfa_error *err)
 {
     size_t i;
@@ -335,8 +393,7 @@ static void push_error(lua_State *L, const struct cmfa_error *err)
         }
         lua_setfield(L, -2, "violations");
     }
-    luaL_getmetatable(L, ERROR_MT);
-    lua_setmetatable(L, -2);
+    finish_error(L, lua_gettop(L));
 }
 
 /* nil, err: the Lua convention for runtime failures. */
@@ -495,7 +552,8 @@ static int opt_bool(lua_State *L, int t, const char *name)
 static const char *const client_options[] = {
     "region", "profile", "endpoint_url", "access_key_id", "secret_access_key", "session_token",
     "connect_timeout_ms", "read_timeout_ms", "max_attempts", "insecure", "ca_file",
-    "max_response_bytes", "user_agent_suffix", "retry_seed", "debug", NULL};
+    "max_response_bytes", "user_agent_suffix", "retry_seed", "debug", "retry_mode", "max_rate",
+    NULL};
 
 /* core.client_new{...} -> client | nil, err. Unknown option names raise. */
 static int l_client_new(lua_State *L)
@@ -536,6 +594,8 @@ static int l_client_new(lua_State *L)
     o.max_response_bytes = (size_t)opt_number(L, 1, "max_response_bytes", 0, 1073741824.0);
     o.retry_seed = (unsigned long)opt_number(L, 1, "retry_seed", 0, 4294967295.0);
     o.insecure = opt_bool(L, 1, "insecure");
+    o.retry_mode = opt_string(L, 1, "retry_mode");
+    o.max_rate = opt_number(L, 1, "max_rate", 0, 1e9);
     lua_getfield(L, 1, "debug");
     if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
         return luaL_error(L, "option 'debug' must be a function");
@@ -656,6 +716,18 @@ static int l_client_max_attempts(lua_State *L)
     return 1;
 }
 
+static int l_client_retry_mode(lua_State *L)
+{
+    lua_pushstring(L, cmfa_client_retry_mode(check_client(L, 1)->c));
+    return 1;
+}
+
+static int l_client_send_rate(lua_State *L)
+{
+    lua_pushnumber(L, cmfa_client_send_rate(check_client(L, 1)->c));
+    return 1;
+}
+
 static int l_client_region(lua_State *L)
 {
     const char *r = cmfa_client_region(check_client(L, 1)->c);
@@ -735,8 +807,8 @@ static int l_client_call_many(lua_State *L)
     cmfa_code rc;
 
     luaL_checktype(L, 3, LUA_TTABLE);
-    if (concurrency < 1 || concurrency > 64)
-        return luaL_argerror(L, 4, "concurrency must be between 1 and 64");
+    if (concurrency < 1 || concurrency > CMFA_MAX_CONCURRENCY)
+        return luaL_argerror(L, 4, "concurrency out of range (see core.MAX_CONCURRENCY)");
     lua_settop(L, 4);
     n = cmfa_lua_rawlen(L, 3);
     b = cmfa_lua_newuserdata(L, sizeof(*b));                     /* 5 */
@@ -811,31 +883,23 @@ static int l_client_redact(lua_State *L)
 }
 
 /* ---------------------------------------------------------------------------- operation
- * One call driven by a Lua transport loop: request() -> I/O -> response()/transport_error()
- * -> retry decision from the core. */
+ * One call driven by a Lua transport loop over the core's operation object:
+ * op:next() -> "send", request | "wait", seconds | "done", result | "failed", err;
+ * after "send", op:response(status, headers, body) or op:transport_error(kind, message). */
 
 struct loperation {
     struct lclient *lc;          /* the client userdata, kept alive by the uservalue; its
                                     cmfa_client may be closed under us (checked on each use) */
-    char *name;
-    struct cmfa_value *input;
-    struct cmfa_request *last;
-    struct cmfa_retry retry;
-    struct cmfa_error err;
-    int started;
+    struct cmfa_op *op;
+    int sent;                    /* a request is out and its outcome not yet reported */
 };
 
 static int l_operation_gc(lua_State *L)
 {
     struct loperation *op = luaL_checkudata(L, 1, OPERATION_MT);
 
-    cmfa_request_free(op->last);
-    cmfa_value_free(op->input);
-    cmfa_free(op->name);
-    cmfa_error_cleanup(&op->err);
-    op->last = NULL;
-    op->input = NULL;
-    op->name = NULL;
+    cmfa_op_free(op->op);
+    op->op = NULL;
     op->lc = NULL;
     return 0;
 }
@@ -844,14 +908,31 @@ static struct loperation *check_operation(lua_State *L, int idx)
 {
     struct loperation *op = luaL_checkudata(L, idx, OPERATION_MT);
 
-    if (!op->lc)
+    if (!op->lc || !op->op)
         luaL_error(L, "attempt to use a finished cognito_mfa operation");
     if (!op->lc->c)
         luaL_error(L, "attempt to use a cognito_mfa operation whose client was closed");
     return op;
 }
 
-/* client:operation(name, params) -> operation | nil, err (validation happens here) */
+/* Runs debug text the core wrote during fn's C work through the client's debug function. */
+static void op_debug_begin(struct loperation *op, struct scratch *s)
+{
+    op->lc->active = s;
+}
+
+static void op_debug_end(lua_State *L, struct loperation *op, int op_idx, struct scratch *s)
+{
+    op->lc->active = NULL;
+    if (!s->debug_len)
+        return;
+    cmfa_lua_getuservalue(L, op_idx);
+    lua_getfield(L, -1, "client");
+    flush_debug(L, lua_gettop(L), s);
+    lua_pop(L, 2);
+}
+
+/* client:operation(name, params) -> operation | nil, err (validated and encoded here, once) */
 static int l_client_operation(lua_State *L)
 {
     struct lclient *lc = check_client(L, 1);
@@ -864,7 +945,6 @@ static int l_client_operation(lua_State *L)
     lua_settop(L, 3);
     op = cmfa_lua_newuserdata(L, sizeof(*op));           /* 4 */
     memset(op, 0, sizeof(*op));
-    cmfa_error_init(&op->err);
     luaL_getmetatable(L, OPERATION_MT);
     lua_setmetatable(L, 4);
     lua_createtable(L, 0, 1);
@@ -874,70 +954,82 @@ static int l_client_operation(lua_State *L)
     s = scratch_new(L);                                  /* 5 */
     if (lua_istable(L, 3))
         table_to_value(L, 3, input_shape(name), s);
-    if (cmfa_model_operation(name) && cmfa_validate(name, s->in, &s->err) != CMFA_OK) {
+    op->op = cmfa_op_new(lc->c, name, s->in, &s->err);
+    if (!op->op) {
         fail_with(L, &s->err);
         scratch_release(L, 5);
         return 2;
     }
-    op->name = cmfa_malloc(strlen(name) + 1);
-    if (!op->name)
-        return luaL_error(L, "not enough memory");
-    memcpy(op->name, name, strlen(name) + 1);
-    op->input = s->in;
-    s->in = NULL;
     op->lc = lc;
     scratch_release(L, 5);
     lua_pushvalue(L, 4);
     return 1;
 }
 
-/* operation:request() -> { method, url, host, headers = {...}, body } | nil, err */
-static int l_operation_request(lua_State *L)
+static void push_request(lua_State *L, const struct cmfa_request *req)
 {
-    struct loperation *op = check_operation(L, 1);
     size_t i;
 
-    if (!op->started) {
-        cmfa_retry_init(op->lc->c, &op->retry);
-        op->started = 1;
-    }
-    cmfa_request_free(op->last);
-    op->last = cmfa_prepare(op->lc->c, op->name, op->input, &op->err);
-    if (!op->last)
-        return fail_with(L, &op->err);
     lua_createtable(L, 0, 5);
-    lua_pushstring(L, op->last->method);
+    lua_pushstring(L, req->method);
     lua_setfield(L, -2, "method");
-    lua_pushstring(L, op->last->url);
+    lua_pushstring(L, req->url);
     lua_setfield(L, -2, "url");
-    lua_pushstring(L, op->last->host);
+    lua_pushstring(L, req->host);
     lua_setfield(L, -2, "host");
-    lua_createtable(L, 0, (int)op->last->nheaders);
-    for (i = 0; i < op->last->nheaders; i++) {
-        lua_pushstring(L, op->last->headers[i].value);
-        lua_setfield(L, -2, op->last->headers[i].name);
+    lua_createtable(L, 0, (int)req->nheaders);
+    for (i = 0; i < req->nheaders; i++) {
+        lua_pushstring(L, req->headers[i].value);
+        lua_setfield(L, -2, req->headers[i].name);
     }
     lua_setfield(L, -2, "headers");
-    lua_pushlstring(L, op->last->body, op->last->body_len);
+    lua_pushlstring(L, req->body, req->body_len);
     lua_setfield(L, -2, "body");
-    return 1;
 }
 
-/* After a failed attempt: nil, err [, delay_seconds when the core says retry]. */
-static int attempt_failed(lua_State *L, struct loperation *op)
+/* operation:next() -> "send", request | "wait", seconds | "done", result | "failed", err */
+static int l_operation_next(lua_State *L)
 {
+    struct loperation *op = check_operation(L, 1);
+    const struct cmfa_request *req;
     long delay_ms = 0;
-    int again = cmfa_retry_next(op->lc->c, &op->retry, &op->err, &delay_ms);
+    struct scratch *s;
+    cmfa_op_step step;
 
-    lua_pushnil(L);
-    push_error(L, &op->err);
-    if (!again)
-        return 2;
-    lua_pushnumber(L, (double)delay_ms / 1000.0);
-    return 3;
+    lua_settop(L, 1);
+    s = scratch_new(L);                                  /* 2 */
+    op_debug_begin(op, s);
+    step = cmfa_op_next(op->op, &req, &delay_ms);
+    if (step == CMFA_OP_DONE)
+        s->out = cmfa_op_take_output(op->op);
+    op_debug_end(L, op, 1, s);
+    switch (step) {
+    case CMFA_OP_SEND:
+        op->sent = 1;
+        lua_pushliteral(L, "send");
+        push_request(L, req);
+        break;
+    case CMFA_OP_WAIT:
+        lua_pushliteral(L, "wait");
+        lua_pushnumber(L, (double)delay_ms / 1000.0);
+        break;
+    case CMFA_OP_DONE:
+        lua_pushliteral(L, "done");
+        if (s->out)
+            push_value(L, s->out, 0);
+        else
+            lua_pushboolean(L, 1);   /* the result was taken by an earlier next() */
+        break;
+    default:
+        lua_pushliteral(L, "failed");
+        push_error(L, cmfa_op_error(op->op));
+        break;
+    }
+    scratch_release(L, 2);
+    return 2;
 }
 
-/* operation:response(status, headers, body) -> result | nil, err [, delay_seconds] */
+/* operation:response(status, headers, body) -> true | nil, err (this attempt's outcome) */
 static int l_operation_response(lua_State *L)
 {
     struct loperation *op = check_operation(L, 1);
@@ -953,8 +1045,9 @@ static int l_operation_response(lua_State *L)
         luaL_checktype(L, 3, LUA_TTABLE);
     body = luaL_optlstring(L, 4, "", &body_len);
     lua_settop(L, 4);
-    if (!op->last)
-        return luaL_error(L, "operation:response() called before operation:request()");
+    if (!op->sent)
+        return luaL_error(L, "operation:response() called without a request in flight "
+                             "(call operation:next() first)");
     if (lua_istable(L, 3)) {
         lua_pushnil(L);
         while (lua_next(L, 3)) {
@@ -967,18 +1060,15 @@ static int l_operation_response(lua_State *L)
     headers = cmfa_lua_newuserdata(L, (n ? n : 1) * sizeof(*headers));   /* 5 */
     if (lua_istable(L, 3)) {
         lua_pushnil(L);
-        while (lua_next(L, 3) && i < n) {
-            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+        while (lua_next(L, 3)) {
+            if (i < n && lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
                 headers[i].name = lua_tostring(L, -2);
                 headers[i].value = lua_tostring(L, -1);
                 i++;
             }
             lua_pop(L, 1);
         }
-        if (i == n && n)
-            lua_pop(L, 0);
     }
-    lua_settop(L, 5);
     s = scratch_new(L);                                                   /* 6 */
     memset(&resp, 0, sizeof(resp));
     resp.status = status;
@@ -986,16 +1076,18 @@ static int l_operation_response(lua_State *L)
     resp.nheaders = i;
     resp.body = body;
     resp.body_len = body_len;
-    rc = cmfa_parse_response(op->lc->c, op->name, &resp, &s->out, &op->err);
+    op->sent = 0;
+    op_debug_begin(op, s);
+    rc = cmfa_op_response(op->op, &resp);
+    op_debug_end(L, op, 1, s);
+    scratch_release(L, 6);
     if (rc == CMFA_OK) {
-        cmfa_retry_success(op->lc->c, &op->retry);
-        op->err.attempts = op->retry.attempt + 1;
-        push_value(L, s->out, 0);
-        scratch_release(L, 6);
+        lua_pushboolean(L, 1);
         return 1;
     }
-    scratch_release(L, 6);
-    return attempt_failed(L, op);
+    lua_pushnil(L);
+    push_error(L, cmfa_op_error(op->op));
+    return 2;
 }
 
 static const char *const transport_kinds[] = {"transport", "timeout", "tls", "too_large",
@@ -1003,39 +1095,32 @@ static const char *const transport_kinds[] = {"transport", "timeout", "tls", "to
 static const cmfa_code transport_codes[] = {CMFA_E_TRANSPORT, CMFA_E_TIMEOUT, CMFA_E_TLS,
                                             CMFA_E_TOO_LARGE, CMFA_E_BAD_RESPONSE};
 
-/* operation:transport_error(kind, message) -> nil, err [, delay_seconds] */
+/* operation:transport_error(kind, message) -> nil, err (this attempt's outcome) */
 static int l_operation_transport_error(lua_State *L)
 {
     struct loperation *op = check_operation(L, 1);
     int k = luaL_checkoption(L, 2, "transport", transport_kinds);
     const char *msg = luaL_optstring(L, 3, "transport failure");
+    struct scratch *s;
 
-    if (!op->last)
-        return luaL_error(L, "operation:transport_error() called before operation:request()");
-    cmfa_transport_failed(&op->err, transport_codes[k], msg);
-    return attempt_failed(L, op);
+    lua_settop(L, 3);
+    if (!op->sent)
+        return luaL_error(L, "operation:transport_error() called without a request in flight "
+                             "(call operation:next() first)");
+    s = scratch_new(L);                                  /* 4 */
+    op->sent = 0;
+    op_debug_begin(op, s);
+    cmfa_op_transport_failed(op->op, transport_codes[k], msg);
+    op_debug_end(L, op, 1, s);
+    scratch_release(L, 4);
+    lua_pushnil(L);
+    push_error(L, cmfa_op_error(op->op));
+    return 2;
 }
 
-/* operation:debug_text() -> text of the last request, secrets redacted */
-static int l_operation_debug_text(lua_State *L)
+static int l_operation_attempts(lua_State *L)
 {
-    struct loperation *op = check_operation(L, 1);
-    struct scratch *s;
-    size_t len = 0;
-    char *text;
-
-    if (!op->last) {
-        lua_pushnil(L);
-        return 1;
-    }
-    /* the scratch exists before the text does: lua_pushlstring may raise on memory errors */
-    lua_settop(L, 1);
-    s = scratch_new(L);                                  /* 2 */
-    text = s->text = cmfa_request_debug_text(op->last, &len);
-    if (!text)
-        return luaL_error(L, "not enough memory");
-    lua_pushlstring(L, text, len);
-    scratch_release(L, 2);
+    lua_pushinteger(L, cmfa_op_attempts(check_operation(L, 1)->op));
     return 1;
 }
 
@@ -1043,8 +1128,10 @@ static int l_operation_tostring(lua_State *L)
 {
     struct loperation *op = luaL_checkudata(L, 1, OPERATION_MT);
 
-    lua_pushfstring(L, "cognito_mfa.operation (%s, %d attempts made)",
-                    op->name ? op->name : "finished", op->retry.attempt);
+    if (op->op)
+        lua_pushfstring(L, "cognito_mfa.operation (%d attempts made)", cmfa_op_attempts(op->op));
+    else
+        lua_pushliteral(L, "cognito_mfa.operation (finished)");
     return 1;
 }
 
@@ -1367,6 +1454,8 @@ static const luaL_Reg client_methods[] = {
     {"redact", l_client_redact},
     {"operation", l_client_operation},
     {"max_attempts", l_client_max_attempts},
+    {"retry_mode", l_client_retry_mode},
+    {"send_rate", l_client_send_rate},
     {"region", l_client_region},
     {"endpoint", l_client_endpoint},
     {"credentials_source", l_client_credentials_source},
@@ -1374,15 +1463,16 @@ static const luaL_Reg client_methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg operation_methods[] = {
-    {"request", l_operation_request},
+    {"next", l_operation_next},
     {"response", l_operation_response},
     {"transport_error", l_operation_transport_error},
-    {"debug_text", l_operation_debug_text},
+    {"attempts", l_operation_attempts},
     {"close", l_operation_gc},
     {NULL, NULL}};
 
 static const luaL_Reg functions[] = {
     {"client_new", l_client_new},
+    {"error", l_error},
     {"validate", l_validate},
     {"encode", l_encode},
     {"decode", l_decode},
@@ -1469,5 +1559,7 @@ int luaopen_cognito_mfa_core(lua_State *L)
     lua_setfield(L, -2, "array_mt");
     luaL_getmetatable(L, ERROR_MT);
     lua_setfield(L, -2, "error_mt");
+    lua_pushinteger(L, CMFA_MAX_CONCURRENCY);
+    lua_setfield(L, -2, "MAX_CONCURRENCY");
     return 1;
 }

@@ -51,6 +51,11 @@ static time_t wall_clock(void)
     return time(NULL);
 }
 
+static long long steady_clock_ms(void)
+{
+    return cmfa__monotonic_ms();
+}
+
 /* Splits the endpoint URL into the Host header value and the path to sign. */
 static cmfa_code parse_endpoint(struct cmfa_client *c, struct cmfa_error *err)
 {
@@ -121,6 +126,7 @@ struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,
     memset(c, 0, sizeof(*c));
     cmfa__buf_init(&ua, 1024);
     c->now = wall_clock;
+    c->clock_ms = steady_clock_ms;
     c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms
                                                      : DEFAULT_CONNECT_TIMEOUT_MS;
     c->read_timeout_ms = opts->read_timeout_ms ? opts->read_timeout_ms
@@ -140,6 +146,12 @@ struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,
     rc = parse_endpoint(c, err);
     if (rc != CMFA_OK)
         goto fail;
+    if (opts->max_rate < 0) {
+        rc = cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "max_rate must not be negative");
+        goto fail;
+    }
+    cmfa__rate_init(&c->limiter, c->cfg.adaptive, opts->max_rate,
+                    (double)c->clock_ms() / 1000.0);
     c->signing_region = cmfa__strdup(c->cfg.region ? c->cfg.region : "us-east-1");
     rc = cmfa__buf_printf(&ua, "cognito-mfa/%s libcmfa/%s %s", CMFA_VERSION, CMFA_VERSION,
                           curl_version());
@@ -193,6 +205,16 @@ int cmfa_client_max_attempts(const struct cmfa_client *c)
     return c && c->cfg.max_attempts > 0 ? c->cfg.max_attempts : 3;
 }
 
+const char *cmfa_client_retry_mode(const struct cmfa_client *c)
+{
+    return c && c->cfg.adaptive ? "adaptive" : "standard";
+}
+
+double cmfa_client_send_rate(const struct cmfa_client *c)
+{
+    return c ? cmfa__rate_current(&c->limiter) : 0;
+}
+
 const char *cmfa_client_credentials_source(struct cmfa_client *c, struct cmfa_error *err)
 {
     const struct cmfa__credentials *creds = NULL;
@@ -206,6 +228,39 @@ const char *cmfa_client_credentials_source(struct cmfa_client *c, struct cmfa_er
     return creds->source;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * The standard-mode retry state machine on a client's quota (for transports driven by hand;
+ * the operation object uses the same decisions)
+ * ------------------------------------------------------------------------------------------ */
+
+void cmfa_retry_init(struct cmfa_client *client, struct cmfa_retry *r)
+{
+    if (!r)
+        return;
+    r->attempt = 0;
+    r->max_attempts = client ? cmfa_client_max_attempts(client) : 3;
+    if (r->max_attempts < 1)
+        r->max_attempts = 1;
+    r->last_cost = 0;
+}
+
+int cmfa_retry_next(struct cmfa_client *client, struct cmfa_retry *r, struct cmfa_error *err,
+                    long *delay_ms)
+{
+    if (!client) {
+        /* No quota to take from: record the attempt, never retry. */
+        return cmfa__retry_decide(NULL, NULL, r, err, delay_ms);
+    }
+    return cmfa__retry_decide(&client->quota, &client->rng, r, err, delay_ms);
+}
+
+void cmfa_retry_success(struct cmfa_client *client, struct cmfa_retry *r)
+{
+    if (!client)
+        return;
+    cmfa__retry_succeeded(&client->quota, r);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts;
@@ -216,125 +271,86 @@ static void sleep_ms(long ms)
         ;
 }
 
-void cmfa__debug_request(struct cmfa_client *c, const struct cmfa_request *req, int attempt)
+/* Drives an operation to its end over the client's libcurl handle, sleeping through waits. */
+static void drive(struct cmfa_client *c, struct cmfa_op *op)
 {
-    char head[64];
-    size_t len = 0;
-    char *text;
+    const struct cmfa_request *req;
+    long delay_ms;
 
-    if (!c->debug)
-        return;
-    snprintf(head, sizeof(head), "attempt %d\n", attempt);
-    c->debug(c->debug_userdata, head, strlen(head));
-    text = cmfa_request_debug_text(req, &len);
-    if (text) {
-        c->debug(c->debug_userdata, text, len);
-        c->debug(c->debug_userdata, "\n", 1);
-        cmfa_free(text);
+    for (;;) {
+        switch (cmfa_op_next(op, &req, &delay_ms)) {
+        case CMFA_OP_SEND: {
+            struct cmfa__http_response hr;
+            char msg[CMFA_ERROR_SIZE];
+            cmfa_code rc;
+
+            cmfa__http_response_init(&hr, c->max_response_bytes);
+            rc = cmfa__transport_send(c, req, &hr, msg, sizeof(msg));
+            if (rc == CMFA_OK)
+                cmfa_op_response(op, &hr.resp);
+            else
+                cmfa_op_transport_failed(op, rc, msg);
+            cmfa__http_response_cleanup(&hr);
+            break;
+        }
+        case CMFA_OP_WAIT:
+            sleep_ms(delay_ms);
+            break;
+        default:
+            return;
+        }
     }
 }
 
-/* The call loop shared by cmfa_call and cmfa_call_json: exactly one of output / raw_out. */
-static cmfa_code run(struct cmfa_client *c, const char *operation,
-                     const struct cmfa_value *input, struct cmfa_value **output, char **raw_out,
-                     size_t *raw_len, struct cmfa_error *err)
+/* One operation with the libcurl transport: exactly one of output / raw_out. */
+static cmfa_code run(struct cmfa_client *c, struct cmfa_op *op, struct cmfa_value **output,
+                     char **raw_out, size_t *raw_len, struct cmfa_error *err)
 {
-    struct cmfa_error local;
-    struct cmfa_retry r;
     cmfa_code rc;
 
-    if (!err) {
-        cmfa_error_init(&local);
-        rc = run(c, operation, input, output, raw_out, raw_len, &local);
-        cmfa_error_cleanup(&local);
-        return rc;
+    if (raw_out)
+        cmfa__op_keep_raw(op);
+    drive(c, op);
+    rc = cmfa_op_error(op)->code;
+    if (rc == CMFA_OK) {
+        if (output)
+            *output = cmfa_op_take_output(op);
+        if (raw_out)
+            *raw_out = cmfa__op_take_raw(op, raw_len);
     }
-    cmfa_retry_init(c, &r);
-    for (;;) {
-        struct cmfa__http_response hr;
-        struct cmfa_request *req;
-        long delay_ms = 0;
-
-        req = cmfa_prepare(c, operation, input, err);
-        if (!req)
-            return err->code ? err->code : CMFA_E_INTERNAL;
-        cmfa__debug_request(c, req, r.attempt + 1);
-        cmfa__http_response_init(&hr, c->max_response_bytes);
-        rc = cmfa__transport_send(c, req, &hr, err);
-        if (rc == CMFA_OK) {
-            rc = cmfa_parse_response(c, operation, &hr.resp, output, err);
-            if (rc == CMFA_OK && raw_out) {
-                *raw_out = hr.resp.body_len
-                               ? cmfa__strndup(hr.resp.body, hr.resp.body_len)
-                               : cmfa__strdup("{}");
-                if (raw_len)
-                    *raw_len = hr.resp.body_len ? hr.resp.body_len : 2;
-                if (!*raw_out)
-                    rc = cmfa__fail(err, CMFA_E_NOMEM, NULL);
-            }
-        }
-        cmfa__http_response_cleanup(&hr);
-        cmfa_request_free(req);
-        if (rc == CMFA_OK) {
-            cmfa_retry_success(c, &r);
-            err->attempts = r.attempt + 1;
-            return CMFA_OK;
-        }
-        if (rc == CMFA_E_NOMEM) {
-            err->attempts = r.attempt + 1;
-            return rc;
-        }
-        if (!cmfa_retry_next(c, &r, err, &delay_ms))
-            return rc;
-        if (c->debug) {
-            char line[CMFA_ERROR_SIZE + 64];
-            snprintf(line, sizeof(line), "retrying in %ld ms after: %s\n", delay_ms,
-                     err->message);
-            c->debug(c->debug_userdata, line, strlen(line));
-        }
-        sleep_ms(delay_ms);
-    }
+    cmfa__op_take_error(op, err);
+    cmfa_op_free(op);
+    return rc;
 }
 
 cmfa_code cmfa_call(struct cmfa_client *c, const char *operation,
                     const struct cmfa_value *input, struct cmfa_value **output,
                     struct cmfa_error *err)
 {
+    struct cmfa_op *op;
+
     if (!output)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "output pointer is NULL");
     *output = NULL;
-    if (!c)
-        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
-    return run(c, operation, input, output, NULL, NULL, err);
+    op = cmfa_op_new(c, operation, input, err);
+    if (!op)
+        return err && err->code ? err->code : CMFA_E_INTERNAL;
+    return run(c, op, output, NULL, NULL, err);
 }
 
 cmfa_code cmfa_call_json(struct cmfa_client *c, const char *operation, const char *json,
                          size_t json_len, char **out_json, size_t *out_len,
                          struct cmfa_error *err)
 {
-    struct cmfa_value *input;
-    cmfa_code rc;
+    struct cmfa_op *op;
 
     if (!out_json)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "out_json pointer is NULL");
     *out_json = NULL;
-    if (!c)
-        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
-    if (!json || !json_len) {
-        json = "{}";
-        json_len = 2;
-    }
-    input = cmfa_value_parse(json, json_len, err);
-    if (!input)
-        return err ? err->code : CMFA_E_BAD_ARGUMENT;
-    if (cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
-        cmfa_value_free(input);
-        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "%s input must be a JSON object",
-                          operation ? operation : "operation");
-    }
-    rc = run(c, operation, input, NULL, out_json, out_len, err);
-    cmfa_value_free(input);
-    return rc;
+    op = cmfa_op_new_json(c, operation, json, json_len, err);
+    if (!op)
+        return err && err->code ? err->code : CMFA_E_INTERNAL;
+    return run(c, op, NULL, out_json, out_len, err);
 }
 
 /* Builds {"UserPoolId": id} for the two single-argument operations. */

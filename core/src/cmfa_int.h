@@ -75,6 +75,19 @@ struct cmfa__service_error {
 };
 const struct cmfa__service_error *cmfa__service_error_find(const char *name);
 
+/* ---------------------------------------------------------------- utf8.c */
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if it is not valid. */
+size_t cmfa__utf8_seq_len(const unsigned char *s, size_t n);
+/* Number of Unicode code points in s, or (size_t)-1 if s is not valid UTF-8. */
+size_t cmfa__utf8_length(const char *s, size_t len);
+/* Appends a cleaned copy of src[0..n) to dst (which holds *len bytes, size dstsize, always
+ * NUL-terminated afterwards). Control characters (C0, DEL, C1) collapse to one space, leading
+ * and trailing spaces from them are dropped, invalid UTF-8 bytes become '?'. Returns 1 when
+ * src did not fit entirely (cut at a character boundary), 0 otherwise. */
+int cmfa__utf8_append_clean(char *dst, size_t dstsize, size_t *len, const char *src, size_t n);
+/* dst = the cleaned text, as one line (see cmfa__utf8_append_clean). */
+void cmfa__utf8_copy_line(char *dst, size_t dstsize, const char *text);
+
 /* ---------------------------------------------------------------- value.c
  * struct cmfa_value is a cJSON node; these convert without copying. */
 struct cJSON;
@@ -96,8 +109,6 @@ void cmfa__regex_global_cleanup(void);
 /* Full-match test of a UTF-8 string against a model pattern: 1 match, 0 no match,
  * -1 on error (invalid UTF-8 or regex failure). */
 int cmfa__regex_full_match(const char *pattern, const char *s, size_t len);
-/* Number of Unicode code points in s, or (size_t)-1 if s is not valid UTF-8. */
-size_t cmfa__utf8_length(const char *s, size_t len);
 /* Validates v against shape, appending violations under path prefix (may be ""). */
 cmfa_code cmfa__validate_shape(const struct cmfa_shape *shape, const struct cmfa_value *v,
                                const char *path, struct cmfa_error *err);
@@ -185,6 +196,7 @@ struct cmfa__config {
     char *endpoint_url;       /* full URL, never NULL after resolve */
     int endpoint_is_custom;   /* 1: from option/env/profile, 0: derived from region */
     int max_attempts;
+    int adaptive;             /* retry_mode adaptive: client-side rate limiting */
     char *ca_file;            /* NULL: system default */
     struct cmfa__ini *config_file;       /* may be NULL */
     struct cmfa__ini *credentials_file;  /* may be NULL */
@@ -240,7 +252,7 @@ const struct cmfa__credentials *cmfa__cred_chain_peek(const struct cmfa__cred_ch
  * base. */
 const char *cmfa__cred_test_container_base(const char *base);
 
-/* ---------------------------------------------------------------- errors.c
+/* ---------------------------------------------------------------- service_error.c
  * AWS JSON 1.1 error responses. */
 /* Cuts "prefix#Name:suffix" to "Name" (first ':' cut, then after first '#'). Writes into out. */
 void cmfa__sanitize_error_code(const char *raw, size_t len, char *out, size_t outsize);
@@ -280,6 +292,41 @@ int cmfa__retry_decide(struct cmfa__retry_quota *q, struct cmfa__rng *rng,
                        struct cmfa_retry *r, struct cmfa_error *err, long *delay_ms);
 void cmfa__retry_succeeded(struct cmfa__retry_quota *q, struct cmfa_retry *r);
 
+/* ---------------------------------------------------------------- ratelimit.c
+ * Adaptive mode's token bucket with CUBIC rate adjustment, and the explicit max_rate cap.
+ * Times are seconds on a monotonic clock. */
+struct cmfa__rate_limiter {
+    int adaptive;
+    int enabled;                 /* the adaptive bucket gates requests (after a throttle) */
+    double fill_rate, max_capacity, tokens, last_refill;
+    int has_last;
+    double w_max, k, last_fail;  /* CUBIC */
+    double measured_rate, last_bucket, count;
+    double cap_rate, cap_tokens, cap_last;   /* max_rate (0: none) */
+    unsigned long throttles;     /* throttling answers seen */
+};
+void cmfa__rate_init(struct cmfa__rate_limiter *l, int adaptive, double max_rate, double now);
+/* 0 when a request may go now (its tokens taken); otherwise milliseconds to wait first. */
+long cmfa__rate_acquire(struct cmfa__rate_limiter *l, double now);
+/* Every answer: throttled or not (adaptive mode only). */
+void cmfa__rate_update(struct cmfa__rate_limiter *l, int throttled, double now);
+/* The limiting rate in requests per second, 0 when nothing limits. */
+double cmfa__rate_current(const struct cmfa__rate_limiter *l);
+
+/* ---------------------------------------------------------------- request.c / operation.c */
+/* CMFA_OK when client is set and operation is a cognito-idp operation name. */
+cmfa_code cmfa__check_operation(struct cmfa_client *client, const char *operation,
+                                struct cmfa_error *err);
+/* A signed request carrying a copy of body. Fails with credentials errors. */
+struct cmfa_request *cmfa__request_sign(struct cmfa_client *client, const char *operation,
+                                       const char *body, size_t body_len,
+                                       struct cmfa_error *err);
+/* cmfa_call_json's needs: keep the raw 2xx body, take it (cmfa_free) after DONE. */
+void cmfa__op_keep_raw(struct cmfa_op *op);
+char *cmfa__op_take_raw(struct cmfa_op *op, size_t *len);
+/* Moves the operation's error record (violations included) into dst (cleaned first). */
+void cmfa__op_take_error(struct cmfa_op *op, struct cmfa_error *dst);
+
 /* ---------------------------------------------------------------- client.c / transport.c */
 struct cmfa_client {
     struct cmfa__config cfg;
@@ -287,6 +334,7 @@ struct cmfa_client {
     struct cmfa__sigv4_cache sigcache;
     struct cmfa__retry_quota quota;
     struct cmfa__rng rng;
+    struct cmfa__rate_limiter limiter;
     long connect_timeout_ms;
     long read_timeout_ms;
     size_t max_response_bytes;
@@ -299,6 +347,7 @@ struct cmfa_client {
     void *debug_userdata;
     void *curl;               /* CURL *, created on first send */
     time_t (*now)(void);      /* clock, replaceable in tests */
+    long long (*clock_ms)(void); /* monotonic milliseconds, replaceable in tests */
 };
 
 /* Sends a prepared request with the client's libcurl handle; fills resp (owned by the caller,
@@ -312,8 +361,10 @@ struct cmfa__http_response {
 };
 void cmfa__http_response_init(struct cmfa__http_response *r, size_t max_body);
 void cmfa__http_response_cleanup(struct cmfa__http_response *r);
+/* On failure returns the transport code (or CMFA_E_NOMEM) with a one-line message in msg,
+ * for cmfa_op_transport_failed. */
 cmfa_code cmfa__transport_send(struct cmfa_client *client, const struct cmfa_request *req,
-                               struct cmfa__http_response *out, struct cmfa_error *err);
+                               struct cmfa__http_response *out, char *msg, size_t msgsize);
 
 /* One libcurl transfer, shared by the single-call path and cmfa_call_many (multi interface):
  * setup configures an easy handle (CURL *) for req; finish (after the transfer ended with
@@ -329,14 +380,19 @@ struct cmfa__xfer {
     cmfa_code header_rc;
     char errbuf[256];         /* CURL_ERROR_SIZE */
 };
+/* Sets the options every transfer on a new handle shares (once per handle). */
+cmfa_code cmfa__xfer_handle_init(struct cmfa_client *client, void *curl);
 cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *curl, const struct cmfa_request *req,
-                           struct cmfa__xfer *x, struct cmfa__http_response *out,
-                           struct cmfa_error *err);
+                           struct cmfa__xfer *x, struct cmfa__http_response *out);
 cmfa_code cmfa__xfer_finish(struct cmfa_client *client, void *curl, int curl_code,
-                            struct cmfa__xfer *x, struct cmfa_error *err);
+                            struct cmfa__xfer *x, char *msg, size_t msgsize);
+/* Monotonic milliseconds. */
+long long cmfa__monotonic_ms(void);
 void cmfa__transport_cleanup(struct cmfa_client *client);
-/* Hands the request (redacted) to the client's debug hook, if any. */
+/* ---------------------------------------------------------------- redact.c */
+/* Hands the request / response (redacted) to the client's debug hook, if any. */
 void cmfa__debug_request(struct cmfa_client *client, const struct cmfa_request *req, int attempt);
+void cmfa__debug_response(struct cmfa_client *client, const struct cmfa_response *resp);
 
 /* Redacts secrets from free text: Authorization values, X-Amz-Security-Token, the given secrets.
  * Used for all debug output. */

@@ -767,6 +767,32 @@ static cmfa_code resolve_max_attempts(const struct cmfa_client_options *opts,
     return CMFA_OK;
 }
 
+/* retry_mode: the option, AWS_RETRY_MODE, the profile's retry_mode, else standard. "legacy" is
+ * accepted as the SDKs accept it and behaves as standard (the only difference botocore's legacy
+ * mode has is a shorter list of retried errors). */
+static cmfa_code resolve_retry_mode(const struct cmfa_client_options *opts,
+                                    struct cmfa__config *cfg, struct cmfa_error *err)
+{
+    const char *v, *src;
+    char shown[64];
+
+    if ((v = cmfa__nonempty(opts->retry_mode)))
+        src = "the retry_mode option";
+    else if ((v = cmfa__env_get("AWS_RETRY_MODE")))
+        src = "AWS_RETRY_MODE";
+    else if ((v = cmfa__nonempty(cmfa__config_profile_get(cfg, "retry_mode"))))
+        src = "the profile's retry_mode setting";
+    else
+        return CMFA_OK;
+    if (strcmp(v, "adaptive") == 0)
+        cfg->adaptive = 1;
+    else if (strcmp(v, "standard") != 0 && strcmp(v, "legacy") != 0)
+        return cmfa__fail(err, CMFA_E_CONFIG,
+                          "Invalid retry_mode \"%s\" from %s: must be standard, adaptive or legacy",
+                          cmfa__printable(v, shown, sizeof(shown)), src);
+    return CMFA_OK;
+}
+
 static cmfa_code resolve_ca_file(const struct cmfa_client_options *opts, struct cmfa__config *cfg,
                                  struct cmfa_error *err)
 {
@@ -842,6 +868,7 @@ cmfa_code cmfa__config_resolve(const struct cmfa_client_options *opts, struct cm
     if ((rc = resolve_region(opts, cfg, err)) != CMFA_OK ||
         (rc = resolve_endpoint(opts, cfg, err)) != CMFA_OK ||
         (rc = resolve_max_attempts(opts, cfg, err)) != CMFA_OK ||
+        (rc = resolve_retry_mode(opts, cfg, err)) != CMFA_OK ||
         (rc = resolve_ca_file(opts, cfg, err)) != CMFA_OK)
         goto cleanup;
     return CMFA_OK;

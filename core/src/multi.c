@@ -1,6 +1,6 @@
 /* cmfa_call_many: many calls of one operation at once over libcurl's multi interface. Each
- * slot runs the same attempt cycle as cmfa_call (prepare -> transfer -> parse -> retry
- * decision), with backoff waits scheduled instead of slept, so other slots keep going. */
+ * slot drives one operation object (operation.c), as cmfa_call does, with its waits (backoff,
+ * rate limit) scheduled instead of slept, so other slots keep going. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -9,18 +9,15 @@
 
 #include "cmfa_int.h"
 
-#define MAX_CONCURRENCY 64
-
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_WAITING };
 
 struct slot {
     CURL *curl;
     enum slot_state state;
     size_t item;
-    struct cmfa_request *req;
+    struct cmfa_op *op;
     struct cmfa__http_response hr;
     struct cmfa__xfer x;
-    struct cmfa_retry retry;
     long long wake_ms;
 };
 
@@ -32,83 +29,72 @@ struct batch {
     size_t done;
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void release_attempt(struct slot *s)
-{
-    cmfa__http_response_cleanup(&s->hr);
-    cmfa_request_free(s->req);
-    s->req = NULL;
-}
-
+/* The item's operation is over: hand its result and error to the item. */
 static void finish_item(struct batch *b, struct slot *s)
 {
-    release_attempt(s);
+    struct cmfa_batch_item *it = &b->items[s->item];
+
+    if (cmfa_op_error(s->op)->code == CMFA_OK)
+        it->output = cmfa_op_take_output(s->op);
+    cmfa__op_take_error(s->op, &it->err);
+    cmfa_op_free(s->op);
+    s->op = NULL;
     s->state = SLOT_FREE;
     b->done++;
 }
 
-/* Starts the next attempt of the slot's item; on a failure before sending, the item ends. */
-static void start_attempt(struct batch *b, struct slot *s)
+/* Asks the slot's operation what next: start a transfer, wait, or finish the item. */
+static void advance(struct batch *b, struct slot *s)
 {
-    struct cmfa_batch_item *it = &b->items[s->item];
+    const struct cmfa_request *req;
+    long delay_ms;
     cmfa_code rc;
 
-    s->req = cmfa_prepare(b->client, b->operation, it->input, &it->err);
-    if (!s->req) {
-        finish_item(b, s);
-        return;
-    }
-    cmfa__debug_request(b->client, s->req, s->retry.attempt + 1);
-    cmfa__http_response_init(&s->hr, b->client->max_response_bytes);
-    rc = cmfa__xfer_setup(b->client, s->curl, s->req, &s->x, &s->hr, &it->err);
-    if (rc == CMFA_OK && curl_multi_add_handle(b->multi, s->curl) != CURLM_OK)
-        rc = cmfa__fail(&it->err, CMFA_E_INTERNAL, "curl_multi_add_handle failed");
-    if (rc != CMFA_OK) {
-        if (s->x.headers) {
-            curl_slist_free_all(s->x.headers);
-            s->x.headers = NULL;
+    for (;;) {
+        switch (cmfa_op_next(s->op, &req, &delay_ms)) {
+        case CMFA_OP_SEND:
+            cmfa__http_response_init(&s->hr, b->client->max_response_bytes);
+            rc = cmfa__xfer_setup(b->client, s->curl, req, &s->x, &s->hr);
+            if (rc == CMFA_OK && curl_multi_add_handle(b->multi, s->curl) != CURLM_OK)
+                rc = CMFA_E_INTERNAL;
+            if (rc == CMFA_OK) {
+                s->state = SLOT_RUNNING;
+                return;
+            }
+            if (s->x.headers) {
+                curl_slist_free_all(s->x.headers);
+                s->x.headers = NULL;
+            }
+            cmfa__http_response_cleanup(&s->hr);
+            /* could not start the transfer: this attempt failed in our hands */
+            cmfa_op_transport_failed(s->op, rc == CMFA_E_NOMEM ? CMFA_E_NOMEM : CMFA_E_TRANSPORT,
+                                     "could not start the libcurl transfer");
+            continue;
+        case CMFA_OP_WAIT:
+            s->state = SLOT_WAITING;
+            s->wake_ms = cmfa__monotonic_ms() + delay_ms;
+            return;
+        default:
+            finish_item(b, s);
+            return;
         }
-        finish_item(b, s);
-        return;
     }
-    s->state = SLOT_RUNNING;
 }
 
-/* A transfer ended: parse, then succeed, schedule a retry, or give up. */
+/* A transfer ended: report its outcome to the operation, then advance it. */
 static void transfer_done(struct batch *b, struct slot *s, CURLcode result)
 {
-    struct cmfa_batch_item *it = &b->items[s->item];
-    long delay_ms = 0;
+    char msg[CMFA_ERROR_SIZE];
     cmfa_code rc;
 
     curl_multi_remove_handle(b->multi, s->curl);
-    rc = cmfa__xfer_finish(b->client, s->curl, (int)result, &s->x, &it->err);
+    rc = cmfa__xfer_finish(b->client, s->curl, (int)result, &s->x, msg, sizeof(msg));
     if (rc == CMFA_OK)
-        rc = cmfa_parse_response(b->client, b->operation, &s->hr.resp, &it->output, &it->err);
-    release_attempt(s);
-    if (rc == CMFA_OK) {
-        cmfa_retry_success(b->client, &s->retry);
-        it->err.attempts = s->retry.attempt + 1;
-        s->state = SLOT_FREE;
-        b->done++;
-        return;
-    }
-    if (rc != CMFA_E_NOMEM && cmfa_retry_next(b->client, &s->retry, &it->err, &delay_ms)) {
-        s->state = SLOT_WAITING;
-        s->wake_ms = now_ms() + delay_ms;
-        return;
-    }
-    if (rc == CMFA_E_NOMEM)
-        it->err.attempts = s->retry.attempt + 1;
-    s->state = SLOT_FREE;
-    b->done++;
+        cmfa_op_response(s->op, &s->hr.resp);
+    else
+        cmfa_op_transport_failed(s->op, rc, msg);
+    cmfa__http_response_cleanup(&s->hr);
+    advance(b, s);
 }
 
 static struct slot *slot_of(struct slot *slots, size_t n, CURL *easy)
@@ -152,9 +138,9 @@ cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
 
     if (!client || !operation || (!items && nitems))
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client, operation and items are required");
-    if (concurrency < 1 || concurrency > MAX_CONCURRENCY)
+    if (concurrency < 1 || concurrency > CMFA_MAX_CONCURRENCY)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "concurrency must be between 1 and %d (got %d)",
-                          MAX_CONCURRENCY, concurrency);
+                          CMFA_MAX_CONCURRENCY, concurrency);
     for (i = 0; i < nitems; i++) {
         cmfa_error_init(&items[i].err);
         items[i].output = NULL;
@@ -180,11 +166,12 @@ cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
             rc = cmfa__fail(err, CMFA_E_NOMEM, "could not create a libcurl handle");
             goto cleanup;
         }
+        cmfa__xfer_handle_init(client, slots[i].curl);
     }
     curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nslots);
 
     while (b.done < nitems) {
-        long long now = now_ms();
+        long long now = cmfa__monotonic_ms();
         long wait_ms = 1000;
         int running = 0;
 
@@ -193,12 +180,16 @@ cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operation,
         for (i = 0; i < nslots; i++) {
             struct slot *s = &slots[i];
             if (s->state == SLOT_WAITING && now >= s->wake_ms)
-                start_attempt(&b, s);
+                advance(&b, s);
             /* an item that fails before anything is sent frees the slot at once */
             while (s->state == SLOT_FREE && next < nitems) {
                 s->item = next++;
-                cmfa_retry_init(client, &s->retry);
-                start_attempt(&b, s);
+                s->op = cmfa_op_new(client, operation, items[s->item].input, &items[s->item].err);
+                if (!s->op) {
+                    b.done++;
+                    continue;
+                }
+                advance(&b, s);
             }
             if (s->state == SLOT_WAITING && s->wake_ms - now < wait_ms)
                 wait_ms = (long)(s->wake_ms - now > 0 ? s->wake_ms - now : 0);
@@ -230,8 +221,9 @@ cleanup:
             curl_multi_remove_handle(b.multi, slots[i].curl);
         if (slots[i].x.headers)
             curl_slist_free_all(slots[i].x.headers);
-        if (slots[i].state != SLOT_FREE)
-            release_attempt(&slots[i]);
+        if (slots[i].state == SLOT_RUNNING)
+            cmfa__http_response_cleanup(&slots[i].hr);
+        cmfa_op_free(slots[i].op);
         if (slots[i].curl)
             curl_easy_cleanup(slots[i].curl);
     }

@@ -1,4 +1,4 @@
-/* Prepared requests: validate, encode, sign. Parsing of raw responses. Redaction. */
+/* Prepared requests: validate, encode, sign. Parsing of raw responses. */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -72,10 +72,11 @@ static cmfa_code add_header(struct request_impl *r, const char *name, const char
     return CMFA_OK;
 }
 
-/* Signs body (taken over by the request) for operation and builds the request record. */
-static struct cmfa_request *build_signed(struct cmfa_client *client, const char *operation,
-                                         char *body, size_t body_len, struct cmfa_error *err)
+struct cmfa_request *cmfa__request_sign(struct cmfa_client *client, const char *operation,
+                                       const char *body_in, size_t body_len,
+                                       struct cmfa_error *err)
 {
+    char *body = cmfa__strndup(body_in, body_len);
     const struct cmfa__credentials *creds = NULL;
     struct request_impl *r;
     struct cmfa__sig_header sh[5];
@@ -89,7 +90,7 @@ static struct cmfa_request *build_signed(struct cmfa_client *client, const char 
     cmfa__buf_init(&target, 256);
     cmfa__buf_init(&authz, 4096);
     cmfa__buf_init(&clen, 32);
-    r = cmfa_malloc(sizeof(*r));
+    r = body ? cmfa_malloc(sizeof(*r)) : NULL;
     if (!r) {
         cmfa_free(body);
         cmfa__fail(err, CMFA_E_NOMEM, NULL);
@@ -176,8 +177,8 @@ cleanup:
     return r ? &r->pub : NULL;
 }
 
-static cmfa_code check_call(struct cmfa_client *client, const char *operation,
-                            struct cmfa_error *err)
+cmfa_code cmfa__check_operation(struct cmfa_client *client, const char *operation,
+                                struct cmfa_error *err)
 {
     if (!client)
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client is NULL");
@@ -204,11 +205,12 @@ struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operat
                                   const struct cmfa_value *input, struct cmfa_error *err)
 {
     const struct cmfa_operation *op;
+    struct cmfa_request *req;
     char *body;
     size_t len = 0;
 
     begin_attempt(err);
-    if (check_call(client, operation, err) != CMFA_OK)
+    if (cmfa__check_operation(client, operation, err) != CMFA_OK)
         return NULL;
     if (input && cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
         cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "%s input must be an object", operation);
@@ -220,7 +222,9 @@ struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operat
     body = cmfa__encode_request(op, input, &len, err);
     if (!body)
         return NULL;
-    return build_signed(client, operation, body, len, err);
+    req = cmfa__request_sign(client, operation, body, len, err);
+    cmfa_free(body);
+    return req;
 }
 
 struct cmfa_request *cmfa_prepare_json(struct cmfa_client *client, const char *operation,
@@ -230,7 +234,7 @@ struct cmfa_request *cmfa_prepare_json(struct cmfa_client *client, const char *o
     struct cmfa_value *input;
     struct cmfa_request *req;
 
-    if (check_call(client, operation, err) != CMFA_OK)
+    if (cmfa__check_operation(client, operation, err) != CMFA_OK)
         return NULL;
     if (!json || !json_len) {
         json = "{}";
@@ -242,52 +246,6 @@ struct cmfa_request *cmfa_prepare_json(struct cmfa_client *client, const char *o
     req = cmfa_prepare(client, operation, input, err);
     cmfa_value_free(input);
     return req;
-}
-
-void cmfa__client_secrets(const struct cmfa_client *client, const char *secrets[3])
-{
-    const struct cmfa__credentials *c = client ? cmfa__cred_chain_peek(client->creds) : NULL;
-    size_t n = 0;
-
-    if (c && c->secret_access_key && c->secret_access_key[0])
-        secrets[n++] = c->secret_access_key;
-    if (c && c->session_token && c->session_token[0])
-        secrets[n++] = c->session_token;
-    secrets[n] = NULL;
-}
-
-void cmfa__scrub_field(const struct cmfa_client *client, char *field, size_t size)
-{
-    const char *secrets[3];
-    struct cmfa__buf out;
-
-    cmfa__client_secrets(client, secrets);
-    if (!secrets[0] || !field[0])
-        return;
-    cmfa__buf_init(&out, 0);
-    if (cmfa__redact(field, strlen(field), secrets, &out) == CMFA_OK && out.data)
-        cmfa__copy_field(field, size, out.data, out.len);
-    else
-        cmfa__copy_field(field, size, "[message withheld: it could not be checked for secrets]",
-                         55);
-    cmfa__buf_cleanup(&out);
-}
-
-char *cmfa_client_redact(const struct cmfa_client *client, const char *text, size_t len,
-                         size_t *out_len)
-{
-    const char *secrets[3];
-    struct cmfa__buf out;
-    char *result = NULL;
-
-    if (!text)
-        return NULL;
-    cmfa__client_secrets(client, secrets);
-    cmfa__buf_init(&out, 0);
-    if (cmfa__redact(text, len, secrets, &out) == CMFA_OK)
-        result = cmfa__buf_take(&out, out_len);
-    cmfa__buf_cleanup(&out);
-    return result;
 }
 
 /* A server may echo what it was sent: nothing secret leaves through an error record. */
@@ -315,6 +273,8 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
         return cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "client, operation and response are required");
     if (resp->status < 200 || resp->status > 299) {
         rc = cmfa__error_from_response(resp, err);
+        if (err)
+            err->retryable = cmfa__retry_is_retryable(err);
         scrub_error(client, err);
         return rc;
     }
@@ -331,8 +291,10 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
         return err ? err->code : CMFA_E_BAD_RESPONSE;
     }
     rc = cmfa__error_from_success_envelope(v, resp, err);
-    if (rc != CMFA_OK)
+    if (rc != CMFA_OK && err) {
+        err->retryable = cmfa__retry_is_retryable(err);
         scrub_error(client, err);
+    }
     if (rc != CMFA_OK || !output)
         cmfa_value_free(v);
     else
@@ -340,91 +302,3 @@ cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *operation,
     return rc;
 }
 
-/* ------------------------------------------------------------------------------ redaction */
-
-static int line_is_secret_header(const char *line, size_t len)
-{
-    static const char *const names[] = {"authorization:", "x-amz-security-token:",
-                                        "x-aws-ec2-metadata-token:"};
-    size_t i, n;
-
-    for (i = 0; i < CMFA__ARRAY_LEN(names); i++) {
-        n = strlen(names[i]);
-        if (len >= n && strncasecmp(line, names[i], n) == 0)
-            return (int)n;
-    }
-    return 0;
-}
-
-cmfa_code cmfa__redact(const char *text, size_t len, const char *const *secrets,
-                       struct cmfa__buf *out)
-{
-    size_t pos = 0;
-    cmfa_code rc = CMFA_OK;
-
-    while (pos < len && rc == CMFA_OK) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t llen = nl ? (size_t)(nl - line) : len - pos;
-        int hn = line_is_secret_header(line, llen);
-
-        if (hn) {
-            rc = cmfa__buf_add(out, line, (size_t)hn);
-            if (rc == CMFA_OK)
-                rc = cmfa__buf_addstr(out, " [redacted]");
-        } else {
-            /* copy the line, masking any occurrence of a known secret */
-            size_t i = 0;
-            while (i < llen && rc == CMFA_OK) {
-                size_t matched = 0, s;
-                for (s = 0; secrets && secrets[s]; s++) {
-                    size_t sl = strlen(secrets[s]);
-                    if (sl >= 4 && sl <= llen - i && memcmp(line + i, secrets[s], sl) == 0) {
-                        matched = sl;
-                        break;
-                    }
-                }
-                if (matched) {
-                    rc = cmfa__buf_addstr(out, "[redacted]");
-                    i += matched;
-                } else {
-                    rc = cmfa__buf_addc(out, line[i]);
-                    i++;
-                }
-            }
-        }
-        if (rc == CMFA_OK && nl)
-            rc = cmfa__buf_addc(out, '\n');
-        pos += llen + (nl ? 1 : 0);
-    }
-    return rc;
-}
-
-char *cmfa_request_debug_text(const struct cmfa_request *req, size_t *len)
-{
-    struct cmfa__buf raw, out;
-    char *text = NULL;
-    size_t i;
-    cmfa_code rc;
-
-    if (!req)
-        return NULL;
-    cmfa__buf_init(&raw, 0);
-    cmfa__buf_init(&out, 0);
-    rc = cmfa__buf_printf(&raw, "%s %s\n", req->method, req->url);
-    for (i = 0; rc == CMFA_OK && i < req->nheaders; i++)
-        rc = cmfa__buf_printf(&raw, "%s: %s\n", req->headers[i].name, req->headers[i].value);
-    if (rc == CMFA_OK)
-        rc = cmfa__buf_addc(&raw, '\n');
-    if (rc == CMFA_OK)
-        rc = cmfa__buf_add(&raw, req->body, req->body_len);
-    if (rc == CMFA_OK)
-        rc = cmfa__redact(raw.data, raw.len, NULL, &out);
-    if (rc == CMFA_OK)
-        text = cmfa__buf_take(&out, len);
-    if (raw.data)
-        memset(raw.data, 0, raw.len);
-    cmfa__buf_cleanup(&raw);
-    cmfa__buf_cleanup(&out);
-    return text;
-}

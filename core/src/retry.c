@@ -10,7 +10,8 @@
  *     made when the quota lacks the cost; success refunds the last retry's cost, or adds 1 when
  *     no retry was needed, never above the maximum.
  *
- * Also here: cmfa_transport_failed, which records a failure of the caller's own transport. */
+ * Pure decisions on plain records: the operation object (operation.c) applies them to a
+ * client's quota. */
 #include <limits.h>
 #include <string.h>
 
@@ -211,96 +212,4 @@ void cmfa__retry_succeeded(struct cmfa__retry_quota *q, struct cmfa_retry *r)
     else
         q->capacity += add;
     r->last_cost = 0;   /* refunded once */
-}
-
-/* ------------------------------------------------------------------------------------------
- * Public wrappers
- * ------------------------------------------------------------------------------------------ */
-
-void cmfa_retry_init(struct cmfa_client *client, struct cmfa_retry *r)
-{
-    if (!r)
-        return;
-    r->attempt = 0;
-    r->max_attempts = client ? cmfa_client_max_attempts(client) : 3;
-    if (r->max_attempts < 1)
-        r->max_attempts = 1;
-    r->last_cost = 0;
-}
-
-int cmfa_retry_next(struct cmfa_client *client, struct cmfa_retry *r, struct cmfa_error *err,
-                    long *delay_ms)
-{
-    if (!client) {
-        /* No quota to take from: record the attempt, never retry. */
-        return cmfa__retry_decide(NULL, NULL, r, err, delay_ms);
-    }
-    return cmfa__retry_decide(&client->quota, &client->rng, r, err, delay_ms);
-}
-
-void cmfa_retry_success(struct cmfa_client *client, struct cmfa_retry *r)
-{
-    if (!client)
-        return;
-    cmfa__retry_succeeded(&client->quota, r);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Failures of the caller's transport
- * ------------------------------------------------------------------------------------------ */
-
-/* Copies text into the message field: control characters become spaces, a cut never splits
- * a UTF-8 sequence. */
-static void copy_message(struct cmfa_error *err, const char *text)
-{
-    size_t i, len;
-
-    cmfa__copy_field(err->message, sizeof(err->message), text, strlen(text));
-    len = strlen(err->message);
-    if (len == sizeof(err->message) - 1 && strlen(text) > len) {
-        /* Cut: drop a trailing partial UTF-8 sequence. */
-        size_t k = len;
-        while (k > 0 && ((unsigned char)err->message[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && (unsigned char)err->message[k - 1] >= 0xC0) {
-            unsigned char lead = (unsigned char)err->message[k - 1];
-            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (len - (k - 1) < need)
-                len = k - 1;
-        }
-        err->message[len] = '\0';
-    }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)err->message[i];
-        if (c < 0x20 || c == 0x7F)
-            err->message[i] = ' ';
-    }
-}
-
-cmfa_code cmfa_transport_failed(struct cmfa_error *err, cmfa_code code, const char *message)
-{
-    int attempts;
-
-    if (!err)
-        return code;
-    /* This attempt's error replaces the previous attempt's; only the count carries over. */
-    attempts = err->attempts;
-    cmfa_error_cleanup(err);
-    err->attempts = attempts;
-    switch (code) {
-    case CMFA_E_TRANSPORT:
-    case CMFA_E_TIMEOUT:
-    case CMFA_E_TLS:
-    case CMFA_E_TOO_LARGE:
-    case CMFA_E_BAD_RESPONSE:
-        break;
-    default:
-        return cmfa__fail(err, CMFA_E_BAD_ARGUMENT,
-                          "cmfa_transport_failed: %s is not a transport failure code",
-                          cmfa_code_name(code));
-    }
-    err->code = code;
-    copy_message(err, message && message[0] ? message : cmfa_strerror(code));
-    err->retryable = cmfa__retry_is_retryable(err);
-    return code;
 }

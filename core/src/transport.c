@@ -12,7 +12,7 @@
 typedef char cmfa__errbuf_is_large_enough[sizeof(((struct cmfa__xfer *)0)->errbuf) >= CURL_ERROR_SIZE ? 1 : -1];
 
 
-static long long monotonic_ms(void)
+long long cmfa__monotonic_ms(void)
 {
     struct timespec ts;
 
@@ -110,7 +110,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
                        curl_off_t ulnow)
 {
     struct cmfa__xfer *x = userdata;
-    long long now = monotonic_ms();
+    long long now = cmfa__monotonic_ms();
 
     (void)dltotal;
     (void)ultotal;
@@ -152,40 +152,32 @@ static cmfa_code map_curl_error(CURLcode cc, const struct cmfa__xfer *x)
     }
 }
 
-static void debug_response(struct cmfa_client *client, const struct cmfa__http_response *r)
+/* Options that stay the same for every transfer on a handle: set once, when the handle is new
+ * (curl keeps them; only what changes per request is set per request). */
+cmfa_code cmfa__xfer_handle_init(struct cmfa_client *client, void *handle)
 {
-    struct cmfa__buf raw, out;
-    size_t i;
-    cmfa_code rc;
+    CURL *curl = handle;
 
-    if (!client->debug)
-        return;
-    cmfa__buf_init(&raw, 0);
-    cmfa__buf_init(&out, 0);
-    rc = cmfa__buf_printf(&raw, "HTTP %ld\n", r->resp.status);
-    for (i = 0; rc == CMFA_OK && i < r->resp.nheaders; i++)
-        rc = cmfa__buf_printf(&raw, "%s: %s\n", r->resp.headers[i].name,
-                              r->resp.headers[i].value);
-    if (rc == CMFA_OK)
-        rc = cmfa__buf_addc(&raw, '\n');
-    if (rc == CMFA_OK)
-        rc = cmfa__buf_add(&raw, r->resp.body ? r->resp.body : "", r->resp.body_len);
-    if (rc == CMFA_OK)
-        rc = cmfa__buf_addc(&raw, '\n');
-    if (rc == CMFA_OK) {
-        const char *secrets[3];
-        cmfa__client_secrets(client, secrets);
-        rc = cmfa__redact(raw.data, raw.len, secrets, &out);
-    }
-    if (rc == CMFA_OK)
-        client->debug(client->debug_userdata, out.data, out.len);
-    cmfa__buf_cleanup(&raw);
-    cmfa__buf_cleanup(&out);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, client->connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, client->insecure ? 0L : 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, client->insecure ? 0L : 2L);
+    if (client->cfg.ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, client->cfg.ca_file);
+    return CMFA_OK;
 }
 
 cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *handle,
                            const struct cmfa_request *req, struct cmfa__xfer *x,
-                           struct cmfa__http_response *out, struct cmfa_error *err)
+                           struct cmfa__http_response *out)
 {
     CURL *curl = handle;
     struct curl_slist *headers = NULL, *tmp;
@@ -222,42 +214,27 @@ cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *handle,
     cmfa__buf_cleanup(&line);
     if (rc != CMFA_OK) {
         curl_slist_free_all(headers);
-        return cmfa__fail(err, rc, NULL);
+        return rc;
     }
 
     x->out = out;
     x->headers = headers;
     x->read_timeout_ms = client->read_timeout_ms;
-    x->last_activity_ms = monotonic_ms();
+    x->last_activity_ms = cmfa__monotonic_ms();
 
-    curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, client->connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, client->insecure ? 0L : 1L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, client->insecure ? 0L : 2L);
-    if (client->cfg.ca_file)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, client->cfg.ca_file);
     return CMFA_OK;
 }
 
 cmfa_code cmfa__xfer_finish(struct cmfa_client *client, void *handle, int curl_code,
-                            struct cmfa__xfer *x, struct cmfa_error *err)
+                            struct cmfa__xfer *x, char *msgbuf, size_t msgsize)
 {
     CURL *curl = handle;
     struct cmfa__http_response *out = x->out;
@@ -287,31 +264,28 @@ cmfa_code cmfa__xfer_finish(struct cmfa_client *client, void *handle, int curl_c
     if (cc != CURLE_OK) {
         cmfa_code tc = map_curl_error(cc, x);
         const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc);
-        char msg[CMFA_ERROR_SIZE];
 
         if (tc == CMFA_E_NOMEM)
-            return cmfa__fail(err, CMFA_E_NOMEM, NULL);
-        if (tc == CMFA_E_TOO_LARGE)
-            return cmfa_transport_failed(err, CMFA_E_TOO_LARGE,
-                                         x->too_large ? "response body exceeds max_response_bytes"
-                                                      : "response headers too large");
-        if (tc == CMFA_E_TIMEOUT && x->read_timed_out)
-            snprintf(msg, sizeof(msg), "read timeout: no data from %s for %ld ms",
-                     client->host, client->read_timeout_ms);
+            snprintf(msgbuf, msgsize, "%s", cmfa_strerror(CMFA_E_NOMEM));
+        else if (tc == CMFA_E_TOO_LARGE)
+            snprintf(msgbuf, msgsize, "%s", x->too_large ? "response body exceeds max_response_bytes"
+                                                         : "response headers too large");
+        else if (tc == CMFA_E_TIMEOUT && x->read_timed_out)
+            snprintf(msgbuf, msgsize, "read timeout: no data from %s for %ld ms", client->host,
+                     client->read_timeout_ms);
         else
-            snprintf(msg, sizeof(msg), "%s %s: %s",
+            snprintf(msgbuf, msgsize, "%s %s: %s",
                      tc == CMFA_E_TIMEOUT ? "timeout talking to"
                      : tc == CMFA_E_TLS   ? "TLS failure with"
                                           : "cannot talk to",
                      client->host, detail);
-        return cmfa_transport_failed(err, tc, msg);
+        return tc;
     }
-    debug_response(client, out);
     return rc;
 }
 
 cmfa_code cmfa__transport_send(struct cmfa_client *client, const struct cmfa_request *req,
-                               struct cmfa__http_response *out, struct cmfa_error *err)
+                               struct cmfa__http_response *out, char *msg, size_t msgsize)
 {
     struct cmfa__xfer x;
     CURLcode cc;
@@ -319,14 +293,19 @@ cmfa_code cmfa__transport_send(struct cmfa_client *client, const struct cmfa_req
 
     if (!client->curl) {
         client->curl = curl_easy_init();
-        if (!client->curl)
-            return cmfa__fail(err, CMFA_E_NOMEM, "could not create a libcurl handle");
+        if (!client->curl) {
+            snprintf(msg, msgsize, "could not create a libcurl handle");
+            return CMFA_E_NOMEM;
+        }
+        cmfa__xfer_handle_init(client, client->curl);
     }
-    rc = cmfa__xfer_setup(client, client->curl, req, &x, out, err);
-    if (rc != CMFA_OK)
+    rc = cmfa__xfer_setup(client, client->curl, req, &x, out);
+    if (rc != CMFA_OK) {
+        snprintf(msg, msgsize, "%s", cmfa_strerror(rc));
         return rc;
+    }
     cc = curl_easy_perform(client->curl);
-    return cmfa__xfer_finish(client, client->curl, (int)cc, &x, err);
+    return cmfa__xfer_finish(client, client->curl, (int)cc, &x, msg, msgsize);
 }
 
 void cmfa__transport_cleanup(struct cmfa_client *client)

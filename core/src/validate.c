@@ -17,55 +17,6 @@
 
 #include "cmfa_int.h"
 
-/* ------------------------------------------------------------------ UTF-8 */
-
-size_t cmfa__utf8_length(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, n = 0;
-
-    if (!s)
-        return len ? (size_t)-1 : 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF; /* range of the first continuation byte */
-
-        if (c < 0x80) {
-            i++;
-            n++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* no overlong forms */
-            else if (c == 0xED)
-                hi = 0x9F; /* no UTF-16 surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F; /* nothing above U+10FFFF */
-        } else {
-            return (size_t)-1;
-        }
-        if (len - i <= need)
-            return (size_t)-1;
-        if (p[i + 1] < lo || p[i + 1] > hi)
-            return (size_t)-1;
-        if (need >= 2 && (p[i + 2] & 0xC0) != 0x80)
-            return (size_t)-1;
-        if (need == 3 && (p[i + 3] & 0xC0) != 0x80)
-            return (size_t)-1;
-        i += need + 1;
-        n++;
-    }
-    return n;
-}
 
 /* ------------------------------------------------------------------ regexes
  *

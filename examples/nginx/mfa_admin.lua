@@ -88,9 +88,9 @@ function _M.config(pool_id)
   elseif method == "POST" then
     local change, derr = cognito_mfa.decode_json(request_body())
     if type(change) ~= "table" or change[1] ~= nil then
-      return reply(400, { error = { kind = "usage", code = "BadRequestBody",
+      return fail(cognito_mfa.error { kind = "usage", code = "BadRequestBody",
         message = "the body must be a JSON object (a partial MFA configuration): "
-          .. tostring(derr and derr.message or "got " .. (type(change) == "table" and "an array" or type(change))) } })
+          .. tostring(derr and derr.message or "got " .. (type(change) == "table" and "an array" or type(change))) })
     end
     local args = ngx.req.get_uri_args()
     local dry_run = args.dry_run == "1" or args.dry_run == "true"
@@ -102,7 +102,8 @@ function _M.config(pool_id)
     })
   end
   ngx.header["Allow"] = "GET, POST"
-  return reply(405, { error = { kind = "usage", code = "MethodNotAllowed", message = "use GET or POST" } })
+  return reply(405, { error = cognito_mfa.error { kind = "usage", code = "MethodNotAllowed",
+                                                  message = "use GET or POST" } })
 end
 
 --- GET /audit: the baseline audit of every pool (or of the ?pool=<id> ones).

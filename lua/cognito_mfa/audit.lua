@@ -12,7 +12,7 @@ local type = type
 local _M = {}
 
 local DEFAULT_CONCURRENCY = 8
-local MAX_CONCURRENCY = 64
+local MAX_CONCURRENCY = require("cognito_mfa.core").MAX_CONCURRENCY
 
 local function pool_list(client, pools)
   local list = {}

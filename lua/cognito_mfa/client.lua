@@ -26,8 +26,10 @@ local OPTIONS = {
   connect_timeout = "number", read_timeout = "number", max_attempts = "number",
   verify_tls = "boolean", ca_file = "string", transport = "function", debug = "function",
   sleep = "function", max_response_bytes = "number", user_agent_suffix = "string",
-  retry_seed = "number",
+  retry_seed = "number", retry_mode = "string", max_rate = "number",
 }
+
+local RETRY_MODES = { standard = true, adaptive = true, legacy = true }
 
 local CREDENTIALS = { access_key_id = true, secret_access_key = true, session_token = true }
 
@@ -59,6 +61,12 @@ local function check_options(opts)
   if opts.max_attempts and (opts.max_attempts < 1 or opts.max_attempts ~= floor(opts.max_attempts)) then
     error("cognito_mfa.client: option 'max_attempts' must be a whole number >= 1", 3)
   end
+  if opts.retry_mode and not RETRY_MODES[opts.retry_mode] then
+    error("cognito_mfa.client: option 'retry_mode' must be \"standard\" or \"adaptive\"", 3)
+  end
+  if opts.max_rate and (opts.max_rate ~= opts.max_rate or opts.max_rate <= 0) then
+    error("cognito_mfa.client: option 'max_rate' must be a positive number (requests per second)", 3)
+  end
 end
 
 --- Creates a client. Every option is optional; missing ones are resolved the AWS way.
@@ -66,8 +74,10 @@ end
 --   secret_access_key, session_token }, connect_timeout, read_timeout (seconds), max_attempts,
 --   verify_tls (default true), ca_file, transport (function(request) -> response | nil, err),
 --   debug (function(text), secrets redacted), sleep (function(seconds), used between retries
---   of a custom transport). Inside nginx the default transport is cognito_mfa.resty
---   (cosockets, ngx.sleep, light threads for call_many; TLS verified against
+--   of a custom transport), retry_mode ("standard", or "adaptive": client-side rate limiting
+--   that backs off on throttling; default AWS_RETRY_MODE, the profile's retry_mode, else
+--   standard), max_rate (at most this many requests per second). Inside nginx the default
+--   transport is cognito_mfa.resty (cosockets, ngx.sleep, light threads for call_many; TLS verified against
 --   lua_ssl_trusted_certificate, so ca_file is not used there; pass
 --   cognito_mfa.resty.transport{...} as `transport` for its own options); elsewhere libcurl
 --   in the C core. Calls made where nginx has no cosockets (init, init_worker, set, log, ...)
@@ -91,6 +101,7 @@ function _M.new(opts)
     insecure = opts.verify_tls == false or nil,
     ca_file = opts.ca_file, max_response_bytes = opts.max_response_bytes,
     user_agent_suffix = opts.user_agent_suffix, retry_seed = opts.retry_seed,
+    retry_mode = opts.retry_mode, max_rate = opts.max_rate,
     debug = opts.debug,
   }
   if not c then
@@ -124,10 +135,7 @@ function _M.new(opts)
 end
 
 local function internal_error(message)
-  return setmetatable({
-    kind = "internal", code = "CMFA_E_INTERNAL", name = "CMFA_E_INTERNAL", message = message,
-    retryable = false, attempts = 0,
-  }, core.error_mt)
+  return core.error { kind = "internal", message = message }
 end
 
 -- Inside nginx, cosockets exist only in some phases (not init, init_worker, set, log, ...).
@@ -139,12 +147,11 @@ local function phase_error(self)
   if ok then
     return nil
   end
-  return setmetatable({
-    kind = "usage", code = "CosocketUnavailable", name = "CMFA_E_BAD_ARGUMENT",
+  return core.error {
+    kind = "usage", code = "CosocketUnavailable",
     message = "cognito_mfa cannot do I/O in nginx's " .. tostring(phase) .. " phase (no "
       .. "cosockets there): call it from a request handler or a timer (ngx.timer.at)",
-    retryable = false, attempts = 0,
-  }, core.error_mt)
+  }
 end
 
 -- The failure kinds operation:transport_error() knows.
@@ -162,49 +169,38 @@ local function transport_failure(terr)
   return "transport", msg
 end
 
--- One call over a caller-supplied transport: the core validates, signs, parses and decides on
--- retries; the transport only moves bytes.
+-- One call over a caller-supplied transport: the core's operation object validates, signs,
+-- parses, decides on retries and paces requests; the transport only moves bytes.
 local function call_with_transport(self, operation, params)
   local op, err = self.core:operation(operation, params)
   if not op then
     return nil, err
   end
   while true do
-    local req, rerr = op:request()
-    if not req then
-      op:close()
-      return nil, rerr
-    end
-    if self.debug then
-      self.debug(op:debug_text() .. "\n")
-    end
-    local ok, res, terr = pcall(self.transport, req)
-    local out, delay
-    if not ok then
-      out, err, delay = op:transport_error("transport", "transport function raised: " .. tostring(res))
-    elseif res == nil then
-      out, err, delay = op:transport_error(transport_failure(terr))
-    elseif type(res) ~= "table" or type(res.status) ~= "number" or res.status % 1 ~= 0
-        or (res.headers ~= nil and type(res.headers) ~= "table")
-        or (res.body ~= nil and type(res.body) ~= "string") then
-      out, err, delay = op:transport_error("bad_response",
-        "transport must return { status = number, headers = table, body = string }")
-    else
-      local body = res.body
-      if self.debug then
-        self.debug(self.core:redact("HTTP " .. res.status .. "\n\n" .. (body or "") .. "\n"))
+    local step, value = op:next()
+    if step == "send" then
+      local ok, res, terr = pcall(self.transport, value)
+      if not ok then
+        op:transport_error("transport", "transport function raised: " .. tostring(res))
+      elseif res == nil then
+        op:transport_error(transport_failure(terr))
+      elseif type(res) ~= "table" or type(res.status) ~= "number" or res.status % 1 ~= 0
+          or (res.headers ~= nil and type(res.headers) ~= "table")
+          or (res.body ~= nil and type(res.body) ~= "string") then
+        op:transport_error("bad_response",
+          "transport must return { status = number, headers = table, body = string }")
+      else
+        op:response(res.status, res.headers or {}, res.body or "")
       end
-      out, err, delay = op:response(res.status, res.headers or {}, body or "")
-    end
-    if out then
+    elseif step == "wait" then
+      self.sleep(value)
+    else
       op:close()
-      return out
+      if step == "done" then
+        return value
+      end
+      return nil, value
     end
-    if not delay then
-      op:close()
-      return nil, err
-    end
-    self.sleep(delay)
   end
 end
 
@@ -233,7 +229,7 @@ end
 -- the C core, light threads inside nginx, one after another with another custom transport.
 -- @string operation e.g. "GetUserPoolMfaConfig"
 -- @tab list a list of params tables
--- @int[opt=8] concurrency requests in flight at once (1..64)
+-- @int[opt=8] concurrency requests in flight at once (1..core.MAX_CONCURRENCY)
 -- @return outs, errs: outs[i] is the result or false, errs[i] the error object or false; or
 --   nil and an error object when the batch itself could not run
 function _M:call_many(operation, list, concurrency)
@@ -244,8 +240,9 @@ function _M:call_many(operation, list, concurrency)
     error("call_many: list must be a table of params, got " .. type(list), 2)
   end
   concurrency = concurrency or 8
-  if type(concurrency) ~= "number" or concurrency < 1 or concurrency > 64 or concurrency % 1 ~= 0 then
-    error("call_many: concurrency must be a whole number from 1 to 64", 2)
+  if type(concurrency) ~= "number" or concurrency < 1 or concurrency > core.MAX_CONCURRENCY
+      or concurrency % 1 ~= 0 then
+    error("call_many: concurrency must be a whole number from 1 to " .. core.MAX_CONCURRENCY, 2)
   end
   for i, params in ipairs(list) do
     if type(params) ~= "table" then
@@ -355,6 +352,10 @@ end
 function _M:region() return self.core:region() end
 function _M:endpoint() return self.core:endpoint() end
 function _M:max_attempts() return self.core:max_attempts() end
+--- "standard" or "adaptive", and the rate (requests per second) the client's limiter lets
+-- requests out at now (0 while nothing limits it).
+function _M:retry_mode() return self.core:retry_mode() end
+function _M:send_rate() return self.core:send_rate() end
 --- Where the credentials come from ("environment", "shared-credentials-file", ...).
 function _M:credentials_source() return self.core:credentials_source() end
 

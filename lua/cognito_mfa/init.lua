@@ -33,6 +33,16 @@ _M.NULL = core.null
 --- Metatable marking tables that are JSON arrays (set on arrays in results).
 _M.array_mt = core.array_mt
 
+--- The error constructor every layer uses: completes `fields` (kind and message required;
+-- code, name, retryable, attempts defaulted) as an error object with `tostring`.
+-- @tab fields { kind = "usage"|"validation"|"credentials"|"transport"|"service"|"internal",
+--   message = "...", code = "...", ... }
+-- @return the error object (the same table)
+-- @raise when kind or message is missing or wrong
+_M.error = core.error
+--- The most requests in flight at once that call_many, audits and the CLI accept.
+_M.MAX_CONCURRENCY = core.MAX_CONCURRENCY
+
 --- Creates a client (see cognito_mfa.client.new for the options).
 -- @return client, or nil and an error object
 -- @raise on unknown options or wrong option types

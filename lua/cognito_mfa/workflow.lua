@@ -177,11 +177,10 @@ end
 function _M.refusal(violations)
   local parts = {}
   for i, v in ipairs(violations) do parts[i] = v.message end
-  return setmetatable({
-    kind = "validation", code = "PreflightRefused", name = "CMFA_E_VALIDATION",
-    message = "refused before sending: " .. concat(parts, "; "), retryable = false, attempts = 0,
-    violations = violations,
-  }, core.error_mt)
+  return core.error {
+    kind = "validation", code = "PreflightRefused",
+    message = "refused before sending: " .. concat(parts, "; "), violations = violations,
+  }
 end
 
 local function touches(before, after, section, member)

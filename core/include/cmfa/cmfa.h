@@ -256,6 +256,10 @@ struct cmfa_client_options {
     cmfa_debug_fn debug;
     void *debug_userdata;
     unsigned long retry_seed;       /* 0: seeded from time; non-zero: deterministic jitter */
+    const char *retry_mode;         /* "standard" or "adaptive" (client-side rate limiting);
+                                       NULL: AWS_RETRY_MODE, the profile's retry_mode, else
+                                       standard */
+    double max_rate;                /* > 0: at most this many requests per second, always */
 };
 
 struct cmfa_client;
@@ -268,6 +272,11 @@ CMFA_API void cmfa_client_free(struct cmfa_client *client);
 CMFA_API const char *cmfa_client_region(const struct cmfa_client *client);
 CMFA_API const char *cmfa_client_endpoint(const struct cmfa_client *client);
 CMFA_API int cmfa_client_max_attempts(const struct cmfa_client *client);
+/* "standard" or "adaptive". */
+CMFA_API const char *cmfa_client_retry_mode(const struct cmfa_client *client);
+/* The rate the client's limiter lets requests out at, in requests per second; 0 while nothing
+ * limits it (standard mode without max_rate, or adaptive mode before the first throttle). */
+CMFA_API double cmfa_client_send_rate(const struct cmfa_client *client);
 /* Where the credentials come from ("explicit", "environment", "shared-credentials-file",
  * "config-file", "process", "container", "imds"), resolving them if needed; NULL on failure. */
 CMFA_API const char *cmfa_client_credentials_source(struct cmfa_client *client,
@@ -311,6 +320,9 @@ CMFA_API cmfa_code cmfa_describe_user_pool(struct cmfa_client *client,
  * Many calls at once (libcurl multi interface): same validation, signing, retries and error
  * mapping as cmfa_call, with up to `concurrency` requests in flight.
  * ------------------------------------------------------------------------------------------ */
+/* The most requests cmfa_call_many keeps in flight (and what every layer above allows). */
+#define CMFA_MAX_CONCURRENCY 64
+
 struct cmfa_batch_item {
     const struct cmfa_value *input;   /* set by the caller (NULL: {}) */
     struct cmfa_value *output;        /* filled on success; caller frees (cmfa_value_free) */
@@ -324,18 +336,27 @@ CMFA_API cmfa_code cmfa_call_many(struct cmfa_client *client, const char *operat
                                   struct cmfa_error *err);
 
 /* ------------------------------------------------------------------------------------------
- * Prepared requests, for transports other than the built-in libcurl one.
+ * The operation object: one call, for transports other than the built-in libcurl one.
  *
- * Loop:   cmfa_retry_init(client, &r);
- *         for (;;) {
- *             req = cmfa_prepare(client, op, input, &err);          (signs with current time)
- *             send req yourself -> status, headers, body            (or a transport failure)
- *             rc  = cmfa_parse_response(client, op, &resp, &out, &err)
- *                   or cmfa_transport_failed(&err, CMFA_E_TRANSPORT, "reset")
- *             if (rc == CMFA_OK) { cmfa_retry_success(client, &r); break; }
- *             if (!cmfa_retry_next(client, &r, &err, &delay_ms)) break;   (err is final)
- *             sleep delay_ms;
- *         }
+ * It validates and encodes once; for each attempt it hands out a freshly signed request and
+ * takes what came back; it keeps the attempt count, decides on retries and their backoff,
+ * takes and refunds the client's retry quota and asks the client's rate limiter before each
+ * send. cmfa_call and cmfa_call_many drive the same object over libcurl. A transport loop:
+ *
+ *     op = cmfa_op_new(client, "GetUserPoolMfaConfig", input, &err);   (NULL: err says why;
+ *                                                                        nothing was sent)
+ *     for (;;) {
+ *         step = cmfa_op_next(op, &req, &delay_ms);
+ *         if (step == CMFA_OP_SEND) {
+ *             send req -> status, headers, body
+ *             cmfa_op_response(op, &resp);                  or, when nothing usable came back,
+ *             cmfa_op_transport_failed(op, CMFA_E_TIMEOUT, "read timed out");
+ *         } else if (step == CMFA_OP_WAIT) {
+ *             sleep delay_ms (or run other work and come back)
+ *         } else break;                                     DONE or FAILED
+ *     }
+ *     DONE: out = cmfa_op_take_output(op);  FAILED: cmfa_op_error(op) (attempts included)
+ *     cmfa_op_free(op);
  * ------------------------------------------------------------------------------------------ */
 struct cmfa_header {
     const char *name;
@@ -360,6 +381,50 @@ struct cmfa_response {
     size_t body_len;
 };
 
+struct cmfa_op;
+
+typedef enum cmfa_op_step {
+    CMFA_OP_SEND = 1,   /* send *req (valid until the outcome is reported), then report it */
+    CMFA_OP_WAIT,       /* wait *delay_ms (retry backoff or rate limit), then ask again */
+    CMFA_OP_DONE,       /* succeeded: cmfa_op_take_output */
+    CMFA_OP_FAILED      /* the error is final: cmfa_op_error */
+} cmfa_op_step;
+
+/* Checks the operation name and validates input against the model (every violation), then
+ * encodes the body once. NULL on failure, with err filled; free with cmfa_op_free. input may
+ * be NULL ({}). The client must outlive the operation. */
+CMFA_API struct cmfa_op *cmfa_op_new(struct cmfa_client *client, const char *operation,
+                                     const struct cmfa_value *input, struct cmfa_error *err);
+/* Same from a JSON object text (the generic call). */
+CMFA_API struct cmfa_op *cmfa_op_new_json(struct cmfa_client *client, const char *operation,
+                                          const char *json, size_t json_len,
+                                          struct cmfa_error *err);
+CMFA_API void cmfa_op_free(struct cmfa_op *op);
+/* What to do next; *req and *delay_ms as the step says (either pointer may be NULL). A
+ * credentials failure while signing ends the operation (FAILED, nothing sent). */
+CMFA_API cmfa_op_step cmfa_op_next(struct cmfa_op *op, const struct cmfa_request **req,
+                                   long *delay_ms);
+/* The answer to the request of the last SEND. Returns this attempt's code (CMFA_OK when it
+ * succeeded); the next cmfa_op_next says whether the operation goes on. */
+CMFA_API cmfa_code cmfa_op_response(struct cmfa_op *op, const struct cmfa_response *resp);
+/* No usable answer to the last SEND: code is CMFA_E_TRANSPORT, CMFA_E_TIMEOUT, CMFA_E_TLS,
+ * CMFA_E_TOO_LARGE or CMFA_E_BAD_RESPONSE (retried as standard mode says), or CMFA_E_NOMEM
+ * (ends the operation). message: one line, for the error (no secrets in it, please). */
+CMFA_API cmfa_code cmfa_op_transport_failed(struct cmfa_op *op, cmfa_code code,
+                                            const char *message);
+/* The last attempt's error (code CMFA_OK after success); attempts counts what was sent.
+ * Valid until cmfa_op_free. */
+CMFA_API const struct cmfa_error *cmfa_op_error(const struct cmfa_op *op);
+CMFA_API int cmfa_op_attempts(const struct cmfa_op *op);
+/* After DONE: the decoded answer, once; caller frees with cmfa_value_free. */
+CMFA_API struct cmfa_value *cmfa_op_take_output(struct cmfa_op *op);
+
+/* ------------------------------------------------------------------------------------------
+ * Lower-level pieces: one prepared request at a time (validates on every call), the parse of
+ * one answer, and the standard-mode retry records on a client's quota. The operation object
+ * above is built from these and is what a transport loop should use.
+ * ------------------------------------------------------------------------------------------ */
+
 /* Validated, signed request; caller frees with cmfa_request_free. input may be NULL ({}).
  * Starts a new attempt: a previous attempt's error in err is cleared, err->attempts kept. */
 CMFA_API struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operation,
@@ -382,9 +447,7 @@ CMFA_API cmfa_code cmfa_parse_response(struct cmfa_client *client, const char *o
 CMFA_API cmfa_code cmfa_transport_failed(struct cmfa_error *err, cmfa_code code,
                                          const char *message);
 
-/* ------------------------------------------------------------------------------------------
- * Retries: AWS "standard" mode as a state machine every transport loop uses.
- * ------------------------------------------------------------------------------------------ */
+/* Retries: AWS "standard" mode decisions on a client's retry quota. */
 struct cmfa_retry {                    /* plain record, caller-owned, one per operation */
     int attempt;                       /* attempts made so far */
     int max_attempts;

@@ -2,10 +2,17 @@
  * garbage and truncated bodies, a connection reset, a stalled response, oversize bodies. Each
  * ends within its timeout with the right error kind and number of attempts. Also checks the
  * request shape, keep-alive and that debug output carries no secret. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -109,6 +116,164 @@ struct outcome {
     double seconds;
 };
 
+/* ------------------------------------------------------------------------------------------
+ * A custom transport written as cmfa.h documents it: plain sockets, HTTP/1.1, one connection
+ * per attempt, driving the operation object. The fault scenarios run through it and through
+ * the built-in libcurl transport and must end the same way (codes, kinds, attempts).
+ * ------------------------------------------------------------------------------------------ */
+static int use_custom_transport;
+
+/* Sends req to the endpoint and reads the whole answer; fills status/headers/body or returns
+ * a transport code with a message. */
+static cmfa_code socket_send(const struct cmfa_request *req, long timeout_ms, long *status,
+                             struct cmfa_header *hdrs, size_t *nhdrs, struct cmfa__buf *raw,
+                             size_t *body_off, size_t *body_len, char *msg, size_t msgsize)
+{
+    struct sockaddr_in sa;
+    const char *hostport = strstr(endpoint, "://") + 3;
+    const char *path = strchr(hostport, '/');
+    struct cmfa__buf out;
+    char line[64];
+    int fd, port = atoi(strchr(hostport, ':') + 1);
+    size_t i, maxh = *nhdrs, sent = 0;
+    char *p, *end, *hend;
+    long clen = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        snprintf(msg, msgsize, "connect: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CMFA_E_TRANSPORT;
+    }
+    cmfa__buf_init(&out, 0);
+    cmfa__buf_printf(&out, "%s %s HTTP/1.1\r\n", req->method, path ? path : "/");
+    for (i = 0; i < req->nheaders; i++)
+        cmfa__buf_printf(&out, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
+    cmfa__buf_addstr(&out, "Connection: close\r\n\r\n");
+    cmfa__buf_add(&out, req->body, req->body_len);
+    while (sent < out.len) {
+        ssize_t n = send(fd, out.data + sent, out.len - sent, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        sent += (size_t)n;
+    }
+    cmfa__buf_cleanup(&out);
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        char chunk[4096];
+        ssize_t n;
+        int pr = poll(&pfd, 1, (int)timeout_ms);
+        if (pr == 0) {
+            close(fd);
+            snprintf(msg, msgsize, "read timeout after %ld ms", timeout_ms);
+            return CMFA_E_TIMEOUT;
+        }
+        n = recv(fd, chunk, sizeof(chunk), 0);
+        if (n < 0) {
+            close(fd);
+            snprintf(msg, msgsize, "recv: %s", strerror(errno));
+            return CMFA_E_TRANSPORT;
+        }
+        if (n == 0)
+            break;
+        cmfa__buf_add(raw, chunk, (size_t)n);
+    }
+    close(fd);
+    if (!raw->data || !(hend = strstr(raw->data, "\r\n\r\n")) ||
+        sscanf(raw->data, "HTTP/1.%*c %ld", status) != 1) {
+        snprintf(msg, msgsize, "no HTTP response");
+        return CMFA_E_TRANSPORT;
+    }
+    *hend = '\0';
+    *nhdrs = 0;
+    for (p = strstr(raw->data, "\r\n"); p && *nhdrs < maxh; p = end) {
+        char *colon;
+        *p = '\0';
+        p += 2;
+        end = strstr(p, "\r\n");
+        if (end)
+            *end = '\0';
+        colon = strchr(p, ':');
+        if (colon) {
+            *colon = '\0';
+            hdrs[*nhdrs].name = p;
+            hdrs[*nhdrs].value = colon + 1 + strspn(colon + 1, " ");
+            if (strcasecmp(p, "Content-Length") == 0)
+                clen = atol(hdrs[*nhdrs].value);
+            (*nhdrs)++;
+        }
+        if (end)
+            *end = '\r';
+    }
+    *body_off = (size_t)(hend + 4 - raw->data);
+    *body_len = raw->len - *body_off;
+    if (clen >= 0 && (size_t)clen > *body_len) {
+        snprintf(line, sizeof(line), "truncated: %zu of %ld bytes", *body_len, clen);
+        snprintf(msg, msgsize, "%s", line);
+        return CMFA_E_TRANSPORT;
+    }
+    return CMFA_OK;
+}
+
+static cmfa_code custom_call(struct cmfa_client *c, const char *operation,
+                             const struct cmfa_value *input, struct cmfa_value **out,
+                             struct cmfa_error *err)
+{
+    struct cmfa_op *op = cmfa_op_new(c, operation, input, err);
+    const struct cmfa_request *req;
+    cmfa_op_step step;
+    long delay_ms;
+    cmfa_code rc;
+
+    if (!op)
+        return err->code;
+    while ((step = cmfa_op_next(op, &req, &delay_ms)) == CMFA_OP_SEND || step == CMFA_OP_WAIT) {
+        struct cmfa_header hdrs[32];
+        struct cmfa_response resp;
+        struct cmfa__buf raw;
+        size_t nh = 32, off = 0, blen = 0;
+        char msg[256];
+        long status = 0;
+
+        if (step == CMFA_OP_WAIT) {
+            struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        cmfa__buf_init(&raw, 0);
+        rc = socket_send(req, c->read_timeout_ms, &status, hdrs, &nh, &raw, &off, &blen, msg,
+                         sizeof(msg));
+        if (rc == CMFA_OK && blen > c->max_response_bytes) {   /* the caller's cap */
+            rc = CMFA_E_TOO_LARGE;
+            snprintf(msg, sizeof(msg), "response body exceeds max_response_bytes");
+        }
+        if (rc == CMFA_OK) {
+            memset(&resp, 0, sizeof(resp));
+            resp.status = status;
+            resp.headers = hdrs;
+            resp.nheaders = nh;
+            resp.body = raw.data + off;
+            resp.body_len = blen;
+            cmfa_op_response(op, &resp);
+        } else {
+            cmfa_op_transport_failed(op, rc, msg);
+        }
+        cmfa__buf_cleanup(&raw);
+    }
+    rc = cmfa_op_error(op)->code;
+    *out = cmfa_op_take_output(op);
+    *err = *cmfa_op_error(op);            /* no violations can be in it after sending */
+    err->violations = NULL;
+    err->nviolations = 0;
+    cmfa_op_free(op);
+    return rc;
+}
+
 static struct outcome get(struct cmfa_client *c)
 {
     struct outcome o;
@@ -117,7 +282,14 @@ static struct outcome get(struct cmfa_client *c)
     double t0 = now_s();
 
     cmfa_error_init(&err);
-    o.rc = cmfa_get_user_pool_mfa_config(c, "us-west-2_Fault1", &out, &err);
+    if (use_custom_transport) {
+        struct cmfa_value *in = cmfa_value_new_object();
+        cmfa_value_set(in, "UserPoolId", cmfa_value_new_string("us-west-2_Fault1", 16));
+        o.rc = custom_call(c, "GetUserPoolMfaConfig", in, &out, &err);
+        cmfa_value_free(in);
+    } else {
+        o.rc = cmfa_get_user_pool_mfa_config(c, "us-west-2_Fault1", &out, &err);
+    }
     o.seconds = now_s() - t0;
     o.kind = cmfa_error_kind(&err);
     o.attempts = err.attempts;
@@ -460,6 +632,11 @@ int main(void)
     cmfa__buf_init(&debug_text, 0);
     test_server_errors();
     test_broken_bodies();
+    /* the same scenarios through a custom transport driving the operation object */
+    use_custom_transport = 1;
+    test_server_errors();
+    test_broken_bodies();
+    use_custom_transport = 0;
     test_stall();
     test_connection_refused();
     test_request_shape_and_keepalive();

@@ -39,102 +39,19 @@ enum body_kind {
  * Text cleaning
  * ------------------------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence starting at s (n bytes available), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;          /* overlong */
-    else if (c == 0xED)
-        hi = 0x9F;          /* surrogates */
-    else if (c == 0xF0)
-        lo = 0x90;          /* overlong */
-    else if (c == 0xF4)
-        hi = 0x8F;          /* above U+10FFFF */
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
-/* Appends a cleaned copy of src[0..n) to dst (which holds *len bytes, size dstsize, always
- * NUL-terminated afterwards). Control characters (C0, DEL, C1) collapse to one space, leading
- * and trailing spaces from them are dropped, invalid UTF-8 bytes become '?'. Returns 1 when
- * src did not fit entirely (cut at a character boundary), 0 otherwise. */
-static int append_clean(char *dst, size_t dstsize, size_t *len, const char *src, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0, start = *len, pos = *len;
-    int pending_space = 0, truncated = 0;
-
-    if (!dstsize)
-        return n != 0;
-    while (i < n) {
-        size_t seq = utf8_seq_len(s + i, n - i);
-        int control = s[i] < 0x20 || s[i] == 0x7F ||
-                      (seq == 2 && s[i] == 0xC2 && s[i + 1] < 0xA0);
-        const char *out;
-        size_t outlen;
-
-        if (control) {
-            pending_space = pos > start;
-            i += seq ? seq : 1;
-            continue;
-        }
-        if (seq) {
-            out = src + i;
-            outlen = seq;
-        } else {
-            out = "?";
-            outlen = 1;
-            seq = 1;
-        }
-        if (pos + (size_t)pending_space + outlen > dstsize - 1) {
-            truncated = 1;
-            break;
-        }
-        if (pending_space)
-            dst[pos++] = ' ';
-        pending_space = 0;
-        memcpy(dst + pos, out, outlen);
-        pos += outlen;
-        i += seq;
-    }
-    dst[pos] = '\0';
-    *len = pos;
-    return truncated;
-}
-
 /* Like append_clean, but marks a cut with "..." (within dstsize). */
 static void append_clean_ellipsis(char *dst, size_t dstsize, size_t *len, const char *src,
                                   size_t n)
 {
     size_t before = *len;
 
-    if (!append_clean(dst, dstsize, len, src, n))
+    if (!cmfa__utf8_append_clean(dst, dstsize, len, src, n))
         return;
     if (dstsize < before + 4)
         return;   /* no room even for the dots: keep the cut text */
     *len = before;
     dst[before] = '\0';
-    append_clean(dst, dstsize - 3, len, src, n);
+    cmfa__utf8_append_clean(dst, dstsize - 3, len, src, n);
     memcpy(dst + *len, "...", 4);
     *len += 3;
 }
@@ -260,7 +177,7 @@ static void copy_request_id(const struct cmfa_response *resp, struct cmfa_error 
     for (i = 0; i < CMFA__ARRAY_LEN(names); i++) {
         const char *v = resp_header(resp, names[i]);
         if (v && v[0]) {
-            append_clean(err->request_id, sizeof(err->request_id), &len, v, strlen(v));
+            cmfa__utf8_append_clean(err->request_id, sizeof(err->request_id), &len, v, strlen(v));
             if (len)
                 return;
         }
@@ -284,9 +201,9 @@ static void compose_message(struct cmfa_error *err, const char *detail, size_t d
         suffix[0] = '\0';
     slen = strlen(suffix);
     err->message[0] = '\0';
-    append_clean(err->message, sizeof(err->message) - slen, &len, err->service_code,
+    cmfa__utf8_append_clean(err->message, sizeof(err->message) - slen, &len, err->service_code,
                  strlen(err->service_code));
-    append_clean(err->message, sizeof(err->message) - slen, &len, ": ", 2);
+    cmfa__utf8_append_clean(err->message, sizeof(err->message) - slen, &len, ": ", 2);
     append_clean_ellipsis(err->message, sizeof(err->message) - slen, &len, detail, detail_len);
     /* len + slen < sizeof(err->message) by construction. */
     memcpy(err->message + len, suffix, slen + 1);
@@ -382,7 +299,6 @@ static void fill(struct cmfa_error *err, const struct cmfa_response *resp, const
         msg_len = strlen(msg);
     }
     compose_message(err, msg, msg_len);
-    err->retryable = cmfa__retry_is_retryable(err);
 }
 
 /* The first non-empty code among the header and the top-level members. */

@@ -19,6 +19,7 @@ __attribute__((noinline)) static cmfa_code parse_into(struct cmfa_error *err, lo
     struct cmfa_header h[16];
     struct cmfa_response resp;
     size_t n = 0;
+    cmfa_code rc;
 
     while (pairs && pairs[2 * n] && n < CMFA__ARRAY_LEN(h)) {
         h[n].name = pairs[2 * n];
@@ -31,7 +32,9 @@ __attribute__((noinline)) static cmfa_code parse_into(struct cmfa_error *err, lo
     resp.nheaders = n;
     resp.body = body;
     resp.body_len = body ? strlen(body) : 0;
-    return cmfa__error_from_response(&resp, err);
+    rc = cmfa__error_from_response(&resp, err);
+    err->retryable = cmfa__retry_is_retryable(err);   /* as cmfa_parse_response classifies it */
+    return rc;
 }
 
 static cmfa_code parse(struct cmfa_error *err, long status, const char *const *pairs,
