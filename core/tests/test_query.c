@@ -457,10 +457,28 @@ static void test_limits(void)
     check_query("[1,2,3,4,5,6,7,8,9,10]", "[?@ > `8`]", "[9,10]");
 }
 
-/* Regressions found by fuzzing (fuzz/fuzz_query.c): each once crashed or leaked. */
-static void test_fuzz_regressions(void)
+/* Odd inputs met while fuzzing (fuzz/fuzz_query.c) and in a differential run against
+ * jmespath.py 1.0.1; none crashed, they are kept as behaviour checks. */
+static void test_odd_inputs(void)
 {
     check_query("{}", "`[1,2]`[0]", "1");
+    check_query("[[1],[2,[3]]]", "[][][]", "[1,2,3]");
+    check_query("{\"a\":{\"b\":{}}}", "*.*.*.*", "[[[]]]");
+    check_query("[1,2,3]", "[?@ == @] | [::-1] | [0]", "3");
+    check_query("{}", "\"\\u0041\"", "null");
+    check_query("{\"A\":1}", "\"\\u0041\"", "1");
+    check_query("{}", "``", "\"\"");
+    check_query("{}", "` `", "\"\"");
+    check_query("{}", "`\\``", "\"`\"");
+    check_query("{}", "'\\''", "\"'\"");
+    check_query("{}", "'\\\\'", "\"\\\\\\\\\"");
+    check_query("[0,1,2,3]", "[3:1:-1]", "[3,2]");
+    check_query("[0,1,2,3]", "[-1:-5:-2]", "[3,1]");
+    check_query("{\"a\":[]}", "a[0].b.c[?x] | length(@ || `[]`)", "0");
+    check_query("{\"x\":\"y\"}", "{x: x, x: @.x}.x", "\"y\"");
+    check_query("{}", "sort(`[]`) == `[]` && max(`[]`) == `null`", "true");
+    check_fails("{}", "[?@ > `1`", CMFA_E_QUERY_SYNTAX, "expected ']' to close the filter");
+    check_fails("{}", "a.`\"lit\"`", CMFA_E_QUERY_SYNTAX, "after '.'");
 }
 
 /* ------------------------------------------------------------------ allocation failures */
@@ -512,7 +530,7 @@ int main(void)
     test_semantics();
     test_errors();
     test_limits();
-    test_fuzz_regressions();
+    test_odd_inputs();
     test_alloc_failures();
     return check_done("test_query");
 }
