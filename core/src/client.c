@@ -120,8 +120,10 @@ struct cmfa_client *cmfa_client_new(const struct cmfa_client_options *opts,
     cmfa__rate_init(&c->limiter, c->cfg.adaptive, opts->max_rate,
                     (double)c->clock_ms() / 1000.0);
     c->signing_region = cmfa__strdup(c->cfg.region ? c->cfg.region : "us-east-1");
-    rc = cmfa__buf_printf(&ua, "cognito-mfa/%s libcmfa/%s %s", CMFA_VERSION, CMFA_VERSION,
-                          curl_version());
+    /* the libcurl version only, not every library curl_version() lists: the header is sent
+     * (and formatted byte by byte by libcurl) with every request */
+    rc = cmfa__buf_printf(&ua, "cognito-mfa/%s libcmfa/%s libcurl/%s", CMFA_VERSION,
+                          CMFA_VERSION, curl_version_info(CURLVERSION_NOW)->version);
     if (rc == CMFA_OK && opts->user_agent_suffix && opts->user_agent_suffix[0])
         rc = cmfa__buf_printf(&ua, " %s", opts->user_agent_suffix);
     if (rc == CMFA_OK)

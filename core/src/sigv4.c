@@ -13,6 +13,7 @@
 #define OPENSSL_NO_DEPRECATED
 #endif
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,11 +166,47 @@ static int scope_ok(const struct cmfa__sigv4_params *p)
            scope_part_ok(p->service);
 }
 
-/* ------------------------------------------------------------------ OpenSSL wrappers */
+/* ------------------------------------------------------------------ OpenSSL wrappers
+ *
+ * SHA-256 and an HMAC context keyed with it are fetched from OpenSSL's providers once per
+ * process: an implicit fetch (EVP_sha256() in a digest call, a digest name in a MAC's
+ * parameters) costs a provider lookup on every call. The HMAC contexts of each signature are
+ * duplicates of the template, which carries the digest already. */
+static pthread_once_t evp_once = PTHREAD_ONCE_INIT;
+static EVP_MD *evp_sha256;
+static EVP_MAC_CTX *hmac_template;
+
+static void evp_fetch(void)
+{
+    char digest[] = "SHA256";
+    OSSL_PARAM params[2];
+    EVP_MAC *mac;
+
+    evp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac) {
+        hmac_template = EVP_MAC_CTX_new(mac);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (hmac_template && EVP_MAC_CTX_set_params(hmac_template, params) != 1) {
+            EVP_MAC_CTX_free(hmac_template);
+            hmac_template = NULL;
+        }
+        EVP_MAC_free(mac);   /* the context holds its own reference */
+    }
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&evp_once, evp_fetch);
+    return evp_sha256;
+}
 
 static cmfa_code sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
-    if (EVP_Digest(data ? data : "", len, out, NULL, EVP_sha256(), NULL) != 1)
+    const EVP_MD *md = sha256_md();
+
+    if (!md || EVP_Digest(data ? data : "", len, out, NULL, md, NULL) != 1)
         return CMFA_E_INTERNAL;
     return CMFA_OK;
 }
@@ -193,38 +230,29 @@ void cmfa__sha256_hex(const void *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
-/* HMAC-SHA256 through EVP_MAC; the MAC is fetched on first use and reused for the chain. */
+/* HMAC-SHA256 through EVP_MAC; one context (a copy of the template) serves a whole chain. */
 struct hmac {
-    EVP_MAC *mac;
     EVP_MAC_CTX *ctx;
 };
 
 static void hmac_close(struct hmac *h)
 {
     EVP_MAC_CTX_free(h->ctx);   /* clears the key schedule */
-    EVP_MAC_free(h->mac);
     h->ctx = NULL;
-    h->mac = NULL;
 }
 
 static cmfa_code hmac_sha256(struct hmac *h, const unsigned char *key, size_t keylen,
                              const void *msg, size_t len, unsigned char out[SHA256_LEN])
 {
-    char digest[] = "SHA256";
-    OSSL_PARAM params[2];
     size_t outlen = 0;
 
     if (!h->ctx) {
-        h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        if (!h->mac)
-            return CMFA_E_INTERNAL;
-        h->ctx = EVP_MAC_CTX_new(h->mac);
+        pthread_once(&evp_once, evp_fetch);
+        h->ctx = hmac_template ? EVP_MAC_CTX_dup(hmac_template) : NULL;
         if (!h->ctx)
             return CMFA_E_INTERNAL;
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (EVP_MAC_init(h->ctx, key, keylen, params) != 1 ||
+    if (EVP_MAC_init(h->ctx, key, keylen, NULL) != 1 ||
         EVP_MAC_update(h->ctx, msg, len) != 1 ||
         EVP_MAC_final(h->ctx, out, &outlen, SHA256_LEN) != 1 || outlen != SHA256_LEN)
         return CMFA_E_INTERNAL;
@@ -634,7 +662,7 @@ static cmfa_code derive_key(struct hmac *h, const struct cmfa__sigv4_params *p,
         k0len = slen + 4;
     } else {
         md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+        if (!md || EVP_DigestInit_ex(md, sha256_md(), NULL) != 1 ||
             EVP_DigestUpdate(md, "AWS4", 4) != 1 ||
             EVP_DigestUpdate(md, p->secret_access_key, slen) != 1 ||
             EVP_DigestFinal_ex(md, k0, NULL) != 1)
@@ -693,7 +721,7 @@ static cmfa_code signing_key(struct hmac *h, struct cmfa__sigv4_cache *cache,
 cmfa_code cmfa__sigv4_signing_key(struct cmfa__sigv4_cache *cache,
                                   const struct cmfa__sigv4_params *p, unsigned char key[32])
 {
-    struct hmac h = {NULL, NULL};
+    struct hmac h = {NULL};
     cmfa_code rc;
 
     if (!scope_ok(p) || !key || !p->secret_access_key || !*p->secret_access_key)
@@ -713,7 +741,7 @@ cmfa_code cmfa__sigv4_authorization(struct cmfa__sigv4_cache *cache,
                                     struct cmfa__buf *out)
 {
     struct cmfa__buf creq, sh, sts;
-    struct hmac h = {NULL, NULL};
+    struct hmac h = {NULL};
     unsigned char key[SHA256_LEN], sig[SHA256_LEN];
     size_t out_len0;
     cmfa_code rc;

@@ -192,7 +192,11 @@ cmfa_code cmfa__xfer_setup(struct cmfa_client *client, void *handle,
         if (strcasecmp(req->headers[i].name, "Content-Length") == 0)
             continue;
         cmfa__buf_reset(&line);
-        rc = cmfa__buf_printf(&line, "%s: %s", req->headers[i].name, req->headers[i].value);
+        rc = cmfa__buf_addstr(&line, req->headers[i].name);
+        if (rc == CMFA_OK)
+            rc = cmfa__buf_add(&line, ": ", 2);
+        if (rc == CMFA_OK)
+            rc = cmfa__buf_addstr(&line, req->headers[i].value);
         if (rc != CMFA_OK)
             break;
         tmp = curl_slist_append(headers, line.data);
