@@ -116,7 +116,7 @@ void cmfa__query_set_limits(long max_nodes, long max_steps);
 
 /* ---------------------------------------------------------------- model.c / validate.c */
 const struct cmfa_member *cmfa__shape_member(const struct cmfa_shape *s, const char *name);
-/* Compiles the model's patterns (once). */
+/* Prepares pattern matching (patterns are compiled on first use). */
 cmfa_code cmfa__regex_global_init(void);
 void cmfa__regex_global_cleanup(void);
 /* Full-match test of a UTF-8 string against a model pattern: 1 match, 0 no match,

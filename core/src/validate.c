@@ -152,41 +152,11 @@ int cmfa__regex_full_match(const char *pattern, const char *s, size_t len)
     return regex_match(pattern, s, len, &rc);
 }
 
-static cmfa_code compile_patterns(const struct cmfa_shape *s)
-{
-    pcre2_code *code;
-    cmfa_code rc;
-    size_t i;
-
-    if (!s)
-        return CMFA_OK;
-    if (s->pattern) {
-        rc = regex_get_locked(s->pattern, &code);
-        if (rc != CMFA_OK)
-            return rc;
-    }
-    for (i = 0; i < s->nmembers; i++) {
-        rc = compile_patterns(s->members[i].shape);
-        if (rc != CMFA_OK)
-            return rc;
-    }
-    return compile_patterns(s->element);
-}
-
+/* Patterns are compiled on first use (regex_get_locked), not here: a process that validates
+ * one operation compiles only that operation's patterns, and start-up stays cheap. */
 cmfa_code cmfa__regex_global_init(void)
 {
-    const struct cmfa_operation *op;
-    cmfa_code rc = CMFA_OK;
-    size_t i;
-
-    pthread_mutex_lock(&regex_lock);
-    for (i = 0; rc == CMFA_OK && (op = cmfa_model_operation_at(i)); i++) {
-        rc = compile_patterns(op->input);
-        if (rc == CMFA_OK)
-            rc = compile_patterns(op->output);
-    }
-    pthread_mutex_unlock(&regex_lock);
-    return rc;
+    return CMFA_OK;
 }
 
 void cmfa__regex_global_cleanup(void)
