@@ -171,7 +171,7 @@ const char *cmfa_client_endpoint(const struct cmfa_client *c)
 
 int cmfa_client_max_attempts(const struct cmfa_client *c)
 {
-    return c && c->cfg.max_attempts > 0 ? c->cfg.max_attempts : 3;
+    return c ? c->cfg.max_attempts : 3;   /* resolved by config: at least 1 */
 }
 
 const char *cmfa_client_retry_mode(const struct cmfa_client *c)

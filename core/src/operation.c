@@ -60,7 +60,7 @@ static struct cmfa_op *op_alloc(struct cmfa_client *client, const char *operatio
         cmfa__fail(err, CMFA_E_NOMEM, NULL);
         return NULL;
     }
-    op->retry.max_attempts = cmfa_client_max_attempts(client);
+    op->retry.max_attempts = client->cfg.max_attempts;   /* resolved, at least 1 */
     op->state = OP_READY;
     return op;
 }
