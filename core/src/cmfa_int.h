@@ -673,6 +673,10 @@ double cmfa__rate_current(const struct cmfa__rate_limiter *l);
 /* CMFA_OK when client is set and operation is a cognito-idp operation name. */
 cmfa_code cmfa__check_operation(struct cmfa_client *client, const char *operation,
                                 struct cmfa_error *err);
+/* The body of a call: operation name checked, input (NULL: {}) an object and valid against
+ * the model (every violation in err), encoded. cmfa_free. */
+char *cmfa__request_body(struct cmfa_client *client, const char *operation,
+                         const struct cmfa_value *input, size_t *len, struct cmfa_error *err);
 /* A signed request carrying a copy of body. Fails with credentials errors. */
 struct cmfa_request *cmfa__request_sign(struct cmfa_client *client, const char *operation,
                                        const char *body, size_t body_len,

@@ -68,28 +68,22 @@ static struct cmfa_op *op_alloc(struct cmfa_client *client, const char *operatio
 struct cmfa_op *cmfa_op_new(struct cmfa_client *client, const char *operation,
                             const struct cmfa_value *input, struct cmfa_error *err)
 {
-    const struct cmfa_operation *model;
     struct cmfa_op *op;
+    char *body;
+    size_t len = 0;
 
     if (err)
         cmfa_error_cleanup(err);
-    if (cmfa__check_operation(client, operation, err) != CMFA_OK)
-        return NULL;
-    if (input && cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
-        cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "%s input must be an object", operation);
-        return NULL;
-    }
-    model = cmfa_model_operation(operation);
-    if (model && cmfa_validate(operation, input, err) != CMFA_OK)
+    body = cmfa__request_body(client, operation, input, &len, err);
+    if (!body)
         return NULL;
     op = op_alloc(client, operation, err);
-    if (!op)
-        return NULL;
-    op->body = cmfa__encode_request(model, input, &op->body_len, err);
-    if (!op->body) {
-        cmfa_op_free(op);
+    if (!op) {
+        cmfa_free(body);
         return NULL;
     }
+    op->body = body;
+    op->body_len = len;
     return op;
 }
 
@@ -110,11 +104,6 @@ struct cmfa_op *cmfa_op_new_json(struct cmfa_client *client, const char *operati
     input = cmfa_value_parse(json, json_len, err);
     if (!input)
         return NULL;
-    if (cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
-        cmfa_value_free(input);
-        cmfa__fail(err, CMFA_E_BAD_ARGUMENT, "%s input must be a JSON object", operation);
-        return NULL;
-    }
     op = cmfa_op_new(client, operation, input, err);
     cmfa_value_free(input);
     return op;

@@ -253,15 +253,11 @@ static void begin_attempt(struct cmfa_error *err)
     err->attempts = attempts;
 }
 
-struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operation,
-                                  const struct cmfa_value *input, struct cmfa_error *err)
+char *cmfa__request_body(struct cmfa_client *client, const char *operation,
+                         const struct cmfa_value *input, size_t *len, struct cmfa_error *err)
 {
     const struct cmfa_operation *op;
-    struct cmfa_request *req;
-    char *body;
-    size_t len = 0;
 
-    begin_attempt(err);
     if (cmfa__check_operation(client, operation, err) != CMFA_OK)
         return NULL;
     if (input && cmfa_value_type(input) != CMFA_TYPE_OBJECT) {
@@ -271,7 +267,18 @@ struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operat
     op = cmfa_model_operation(operation);
     if (op && cmfa_validate(operation, input, err) != CMFA_OK)
         return NULL;
-    body = cmfa__encode_request(op, input, &len, err);
+    return cmfa__encode_request(op, input, len, err);
+}
+
+struct cmfa_request *cmfa_prepare(struct cmfa_client *client, const char *operation,
+                                  const struct cmfa_value *input, struct cmfa_error *err)
+{
+    struct cmfa_request *req;
+    char *body;
+    size_t len = 0;
+
+    begin_attempt(err);
+    body = cmfa__request_body(client, operation, input, &len, err);
     if (!body)
         return NULL;
     req = cmfa__request_sign(client, operation, body, len, err);
