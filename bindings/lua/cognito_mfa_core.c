@@ -117,7 +117,10 @@ static int table_is_array(lua_State *L, int idx, const struct cmfa_shape *shape,
     }
     if (shape && shape->type == CMFA_SHAPE_LIST)
         return 1;
-    if (shape && (shape->type == CMFA_SHAPE_STRUCTURE || shape->type == CMFA_SHAPE_MAP))
+    /* Where the model wants an object, only a non-empty sequence is taken as an array: then
+     * validation reports the wrong type, instead of the conversion failing on its keys. */
+    if (shape && (shape->type == CMFA_SHAPE_STRUCTURE || shape->type == CMFA_SHAPE_MAP) &&
+        *n == 0)
         return 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -154,6 +157,11 @@ static void convert_into(lua_State *L, int idx, const struct cmfa_shape *shape,
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
+        if (memchr(s, '\0', len)) {
+            luaL_error(L, "%s: a string with a NUL byte cannot be sent",
+                       path[0] ? path : "value");
+            return;
+        }
         v = cmfa_value_new_string(s, len);
         break;
     }

@@ -1088,6 +1088,71 @@ static void test_alloc_failures(void)
     alloc_loop("file credentials chain", files_chain_once);
 }
 
+/* The parsers of provider answers on their own (the fuzz_credential_json entry points). */
+static void test_answer_parsers(void)
+{
+    static const struct {
+        const char *body;
+        size_t len;
+        int ok;
+        const char *role;
+    } roles[] = {
+        {"my-role\n", 8, 1, "my-role"},
+        {"role+=,.@_-x   \r\nsecond\n", 24, 1, "role+=,.@_-x"},
+        {"a/b", 3, 0, ""},
+        {"", 0, 0, ""},
+        {"\n", 1, 0, ""},
+        {"ro\0le", 5, 1, "ro"},      /* the first line ends at a NUL as at a line break */
+        {"\0role", 5, 0, ""},
+    };
+    static const struct {
+        const char *url;
+        int ok;
+    } urls[] = {
+        {"http://127.0.0.1:8080/creds", 1}, {"http://169.254.170.2/v2/x", 1},
+        {"http://169.254.170.23/v1", 1},    {"http://[fd00:ec2::23]/v1", 1},
+        {"http://[::1]:80/", 1},            {"HTTP://LOCALHOST/x", 1},
+        {"https://any.example.com/x", 1},   {"http://localhost@evil.example/", 0},
+        {"http://127.0.0.1.evil.example/", 0}, {"http://10.0.0.1/", 0},
+        {"ftp://127.0.0.1/", 0},            {"https://", 0},
+        {"http://127.0.0.1x/", 0},          {"http://[fd00:ec2::23/", 0},
+    };
+    char role[129], big[200];
+    struct cmfa__credentials c;
+    struct cmfa_error err;
+    size_t i;
+
+    for (i = 0; i < CMFA__ARRAY_LEN(roles); i++) {
+        CHECK_MSG(cmfa__imds_role_name(roles[i].body, roles[i].len, role) == roles[i].ok,
+                  "role case %zu", i);
+        CHECK_STR(role, roles[i].role);
+    }
+    memset(big, 'a', sizeof(big));
+    CHECK_INT(cmfa__imds_role_name(big, 128, role), 1);
+    CHECK_INT(cmfa__imds_role_name(big, 129, role), 0);
+    for (i = 0; i < CMFA__ARRAY_LEN(urls); i++)
+        CHECK_MSG(cmfa__container_url_allowed(urls[i].url) == urls[i].ok, "%s", urls[i].url);
+
+    memset(&c, 0, sizeof(c));
+    cmfa_error_init(&err);
+    CHECK_INT(cmfa__credentials_from_json(CMFA__CRED_JSON_IMDS,
+                                          "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+                                          "\"SecretAccessKey\":\"s\",\"Token\":\"t\"}",
+                                          70, 1000, &c, &err),
+              CMFA_OK);
+    CHECK_STR(c.source, "imds");
+    CHECK_STR(c.session_token, "t");
+    cmfa__credentials_cleanup(&c);
+    CHECK_INT(cmfa__credentials_from_json(CMFA__CRED_JSON_PROCESS, "{\"Version\":1}", 13, 1000,
+                                          &c, &err),
+              CMFA_E_CREDENTIALS);
+    CHECK_STR(err.message, "credential_process output lacks AccessKeyId or SecretAccessKey");
+    cmfa_error_cleanup(&err);
+    CHECK_INT(cmfa__credentials_from_json((enum cmfa__cred_json)7, "{}", 2, 1000, &c, &err),
+              CMFA_E_BAD_ARGUMENT);
+    cmfa_error_cleanup(&err);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -1105,6 +1170,7 @@ int main(void)
     test_container_request();
     test_imds();
     test_http();
+    test_answer_parsers();
     test_alloc_failures();
     clear_aws_env();
     curl_global_cleanup();

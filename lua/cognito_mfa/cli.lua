@@ -532,9 +532,9 @@ local function take(spec, argv, i, inline, store, key)
   end
   if spec.number then
     local n = tonumber(value)
-    if not n or n < 0 then
-      return nil, "argument " .. spec.name .. ": expected a number of seconds >= 0, got '"
-        .. value .. "'"
+    if not n or n < 0 or n > 86400 then   -- a day: the longest timeout the core takes
+      return nil, "argument " .. spec.name .. ": expected a number of seconds from 0 to 86400, "
+        .. "got '" .. value .. "'"
     end
     value = n
   end
@@ -1222,6 +1222,11 @@ function _M.main(argv, env)
     args[i] = tostring(argv[i])
   end
   local ctx = new_context(env or {})
+  for i = 1, #args do
+    if args[i]:find("%z") then   -- cannot come from a command line, but main takes any table
+      return ctx:usage_error("argument " .. i .. " contains a NUL byte")
+    end
+  end
   local ok, code = pcall(run, ctx, args)
   if ok then
     return code

@@ -429,6 +429,49 @@ end
 
 -- ------------------------------------------------------------------------ plan / apply
 
+-- What a desired file may hold: tables with string keys, strings without NUL bytes, numbers,
+-- booleans and NULL, nested at most 32 deep. Anything else could not be sent: say so, naming
+-- the file and the place, instead of failing later inside the client.
+local function unsendable(v, where, depth)
+  local t = type(v)
+  if t == "string" then
+    return v:find("%z") and (where .. ": a string with a NUL byte") or nil
+  elseif t == "number" or t == "boolean" or v == cognito_mfa.NULL then
+    return nil
+  elseif t ~= "table" then
+    return where .. ": a " .. t .. " is not a setting (use tables, strings, numbers, booleans"
+      .. " or NULL)"
+  elseif depth > 32 then
+    return where .. ": tables nested deeper than 32 levels"
+  end
+  local n, count, strings = #v, 0, 0
+  for k in pairs(v) do
+    count = count + 1
+    if type(k) == "string" then
+      strings = strings + 1
+    end
+  end
+  if strings ~= count and (strings > 0 or count ~= n) then
+    return where .. ": a table is either settings (Name = value) or a list, not both"
+  end
+  for k, x in pairs(v) do
+    local name
+    if type(k) == "string" then
+      if k:find("%z") then
+        return where .. ": a key with a NUL byte"
+      end
+      name = where .. "." .. k
+    else
+      name = where .. "[" .. tostring(k) .. "]"
+    end
+    local problem = unsendable(x, name, depth + 1)
+    if problem then
+      return problem
+    end
+  end
+  return nil
+end
+
 local function load_desired(ctx, path)
   local text, rerr = ctx.read_file(path)
   if not text then
@@ -460,6 +503,10 @@ local function load_desired(ctx, path)
     if type(k) ~= "string" or type(v) ~= "table" then
       return nil, path .. ": each key is a pool id or \"*\" and each value a table of settings"
     end
+  end
+  local problem = unsendable(desired, path, 1)
+  if problem then
+    return nil, problem
   end
   return desired
 end
@@ -612,8 +659,9 @@ function _M.register(cli)
       { name = "--dry-run", flag = true, help = "with --fix: show the fixes, send nothing" },
     },
     run = function(ctx, opts)
-      if opts.concurrency and (opts.concurrency < 1 or opts.concurrency > 64) then
-        return ctx:usage_error("--concurrency must be between 1 and 64", "audit")
+      if opts.concurrency and (opts.concurrency < 1 or opts.concurrency > 64
+          or opts.concurrency % 1 ~= 0) then
+        return ctx:usage_error("--concurrency must be a whole number between 1 and 64", "audit")
       end
       return cmd_audit(ctx, opts)
     end,

@@ -125,6 +125,17 @@ local TOP_STOPS = { [","] = true }
 local HASH_STOPS = { [","] = true, ["}"] = true }
 local LIST_STOPS = { [","] = true, ["]"] = true }
 
+-- Real values nest three or four levels; far deeper input would overflow the parser's stack
+-- (and could not be sent anyway).
+local MAX_DEPTH = 32
+
+local function enter(st)
+  st.depth = st.depth + 1
+  if st.depth > MAX_DEPTH then
+    fail(st, "values nested deeper than " .. MAX_DEPTH .. " levels")
+  end
+end
+
 local function values(st, stops)
   skip_ws(st)
   local c = peek(st)
@@ -179,6 +190,7 @@ local function keyvals(st, stops, closer)
 end
 
 function hash(st)
+  enter(st)
   st.i = st.i + 1 -- {
   skip_ws(st)
   local t
@@ -191,15 +203,18 @@ function hash(st)
     end
   end
   st.i = st.i + 1
+  st.depth = st.depth - 1
   return t
 end
 
 function list(st)
+  enter(st)
   st.i = st.i + 1 -- [
   local t = array()
   skip_ws(st)
   if peek(st) == "]" then
     st.i = st.i + 1
+    st.depth = st.depth - 1
     return t
   end
   while true do
@@ -216,6 +231,7 @@ function list(st)
     c = peek(st)
     if c == "]" then
       st.i = st.i + 1
+      st.depth = st.depth - 1
       return t
     elseif c ~= "," then
       fail(st, c == "" and "missing closing ]" or "expected ',' or ']', found '" .. c .. "'")
@@ -246,7 +262,7 @@ function _M.parse(text)
     error("shorthand.parse: text must be a string, got " .. type(text), 2)
   end
   return protected(function()
-    local st = { s = text, i = 1 }
+    local st = { s = text, i = 1, depth = 0 }
     skip_ws(st)
     if peek(st) == "" then
       fail(st, "empty value")
@@ -397,6 +413,9 @@ function _M.value(text, shape_name, opts)
   local data, err = _M.resolve_file(text, opts.read_file)
   if not data then
     return nil, err
+  end
+  if data:find("%z") then
+    return nil, "the value contains a NUL byte, which cannot be sent"
   end
   local t = shape and shape.type
   if t == "structure" or t == "map" or t == "list" then

@@ -43,8 +43,24 @@ local function deep_copy(v)
 end
 _M.deep_copy = deep_copy
 
+-- A list: marked with array_mt, or a non-empty sequence 1..n with no other keys (what a Lua
+-- desired file writes as { "a", "b" }).
+local function is_list(v)
+  if getmetatable(v) == core.array_mt then
+    return true
+  end
+  local n, count = #v, 0
+  if n == 0 then
+    return false
+  end
+  for _ in pairs(v) do
+    count = count + 1
+  end
+  return count == n
+end
+
 local function is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= core.array_mt
+  return type(v) == "table" and not is_list(v)
 end
 
 -- Merges patch into target (in place). NULL removes a member; tables merge recursively,
