@@ -29,6 +29,13 @@ static struct cmfa_client *client;
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void free_client(void)
+{
+    cmfa_client_free(client);
+    client = NULL;
+    cmfa_global_cleanup();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     struct cmfa_client_options opts;
@@ -53,6 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_errors: no client: %s\n", err.message);
         abort();
     }
+    atexit(free_client);
     /* Resolved, as they are after the cmfa_prepare that precedes every response. */
     if (!cmfa_client_credentials_source(client, &err)) {
         fprintf(stderr, "fuzz_errors: no credentials: %s\n", err.message);

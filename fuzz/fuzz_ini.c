@@ -22,7 +22,7 @@
 #include "fuzz_common.h"
 
 static char dir[64];
-static char config_path[64], credentials_path[64];
+static char config_path[96], credentials_path[96];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
