@@ -728,7 +728,7 @@ describe("property: regressions found by the property tests", function()
     } do
       local code, stderr = cli_run(argv)
       assert.equal(252, code)
-      assert.matches("expected a number of seconds from 0 to 86400", stderr)
+      assert.matches("expected a number from 0 to 86400", stderr)
     end
   end)
 

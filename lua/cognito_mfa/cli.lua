@@ -118,8 +118,10 @@ local GLOBAL_OPTIONS = {
   { name = "--ca-bundle", key = "ca_bundle", arg = "PATH",
     help = "CA certificates to verify TLS with (else AWS_CA_BUNDLE, the profile's ca_bundle)." },
   { name = "--cli-connect-timeout", key = "connect_timeout", arg = "SECONDS", number = true,
+    max = 86400,   -- a day: the longest timeout the core takes
     help = "Connection timeout in seconds (0: the default)." },
   { name = "--cli-read-timeout", key = "read_timeout", arg = "SECONDS", number = true,
+    max = 86400,
     help = "Read timeout in seconds (0: the default)." },
   { name = "--no-paginate", key = "no_paginate", flag = true,
     help = "Make one call only, even when the result has more pages." },
@@ -532,9 +534,9 @@ local function take(spec, argv, i, inline, store, key)
   end
   if spec.number then
     local n = tonumber(value)
-    if not n or n < 0 or n > 86400 then   -- a day: the longest timeout the core takes
-      return nil, "argument " .. spec.name .. ": expected a number of seconds from 0 to 86400, "
-        .. "got '" .. value .. "'"
+    if not n or n < 0 or (spec.max and n > spec.max) then
+      return nil, "argument " .. spec.name .. ": expected a number from 0"
+        .. (spec.max and " to " .. spec.max or "") .. ", got '" .. value .. "'"
     end
     value = n
   end
