@@ -706,7 +706,7 @@ char *cmfa_value_to_yaml(const struct cmfa_value *v, const struct cmfa_shape *sh
     EMIT(yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
     if (stream)
         EMIT(yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
-    if ((rc = emit_value(&em, v, shape, NULL, stream ? 2 : 1)) != CMFA_OK)
+    if ((rc = emit_value(&em, v, shape, NULL, 1)) != CMFA_OK) /* the stream list not counted */
         goto cleanup;
     if (stream)
         EMIT(yaml_sequence_end_event_initialize(&ev));
