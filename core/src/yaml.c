@@ -739,6 +739,8 @@ struct reader {
     yaml_event_t ev;
     int have;          /* ev holds an event */
     size_t nodes;
+    const char *text;  /* the input, for positions of reader errors */
+    size_t len;
     struct cmfa_error *err;
 };
 
@@ -771,9 +773,22 @@ static cmfa_code next_event(struct reader *r)
     switch (r->y.error) {
     case YAML_MEMORY_ERROR:
         return cmfa__fail(r->err, CMFA_E_NOMEM, "out of memory reading YAML");
-    case YAML_READER_ERROR:
-        return cmfa__fail(r->err, CMFA_E_BAD_ARGUMENT, "byte offset %zu: %s",
-                          r->y.problem_offset, r->y.problem ? r->y.problem : "unreadable text");
+    case YAML_READER_ERROR: {
+        /* the reader knows a byte offset only: count lines and characters up to it */
+        yaml_mark_t mark = {0, 0, 0};
+        size_t i;
+
+        for (i = 0; i < r->y.problem_offset && i < r->len; i++) {
+            if (r->text[i] == '\n') {
+                mark.line++;
+                mark.column = 0;
+            } else if (((unsigned char)r->text[i] & 0xC0) != 0x80) {
+                mark.column++;
+            }
+        }
+        return fail_at(r, mark, "%s (byte offset %zu)",
+                       r->y.problem ? r->y.problem : "unreadable text", r->y.problem_offset);
+    }
     default:
         if (r->y.context)
             return fail_at(r, r->y.problem_mark, "%s (%s at line %zu, column %zu)",
@@ -1082,6 +1097,8 @@ struct cmfa_value *cmfa_value_parse_yaml(const char *text, size_t len,
     }
     memset(&r, 0, sizeof(r));
     r.err = err;
+    r.text = text;
+    r.len = len;
     if (!yaml_parser_initialize(&r.y)) {
         cmfa__fail(err, CMFA_E_NOMEM, "out of memory reading YAML");
         return NULL;

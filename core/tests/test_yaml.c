@@ -658,8 +658,9 @@ static void test_parse_errors(void)
     FAILS("a: !!bool yes\n", "\"yes\" is not a valid bool");
     FAILS("a: \"x\\0y\"\n", "line 1, column 4: a NUL character cannot be read into a string");
     FAILS("\"a\\0\": 1\n", "a NUL character cannot be read into a key");
-    FAILS("a: \xff\n", "byte offset 3: invalid leading UTF-8 octet");
-    FAILS("a: \xc3\n", "byte offset 4: invalid trailing UTF-8 octet");
+    FAILS("a: \xff\n", "line 1, column 4: invalid leading UTF-8 octet (byte offset 3)");
+    FAILS("a: 1\nb: \xc3\xa9\xff\n", "line 2, column 5: invalid leading UTF-8 octet (byte offset 10)");
+    FAILS("a: \xc3\n", "invalid trailing UTF-8 octet (byte offset 4)");
     FAILS("a: \xc3", "incomplete UTF-8 octet sequence");
     check_parse_fails("a: x\0y\n", 7, "control characters are not allowed");
     FAILS("a: \x01\n", "control characters are not allowed");
