@@ -304,6 +304,20 @@ describe("YAML output compared with the AWS CLI", function()
     end
   end)
 
+  it("prints the same with cli_timestamp_format = wire (epoch seconds as floats)", function()
+    if skip() then return end
+    local cfg = home .. "/config-wire"
+    run.write(cfg, "[default]\ncli_timestamp_format = wire\n")
+    local page = assert(client:list_user_pools { MaxResults = 60 })
+    for _, fmt in ipairs { "yaml", "yaml-stream" } do
+      local theirs = run.aws({ "--endpoint-url", moto.endpoint, "cognito-idp", "list-user-pools",
+                               "--max-results", "60", "--output", fmt },
+                             { home = home, env = { AWS_CONFIG_FILE = cfg } })
+      assert.equal(0, theirs.code)
+      assert.equal(theirs.stdout, assert(core.to_yaml(page, "ListUserPoolsResponse", fmt == "yaml-stream")))
+    end
+  end)
+
   it("writes the yaml-input skeleton the AWS CLI writes, given the CLI's model documentation", function()
     if skip() then return end
     local f = assert(io.open(run.AWS, "r"))

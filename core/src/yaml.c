@@ -11,8 +11,9 @@
  *    libyaml itself quotes what a plain scalar cannot hold (': ', '# ', leading '-', spaces at
  *    either end, line breaks, control characters);
  *  - numbers: whole numbers below 1e16 as integers, other numbers as Python's repr (1.5,
- *    1e+16), .nan, .inf; a member the model types as double always has a fraction or an
- *    exponent (values hold doubles, so 7 and 7.0 cannot be told apart otherwise);
+ *    1e+16), .nan, .inf; a member the model types as double or timestamp (epoch seconds, as
+ *    with cli_timestamp_format = wire) always has a fraction or an exponent (values hold
+ *    doubles, so 7 and 7.0 cannot be told apart otherwise);
  *  - null is `null`, booleans `true` / `false`;
  *  - a top-level scalar is written as JSON text, as the AWS CLI does (yaml-stream wraps the
  *    value in a one-element list first, so there it is YAML).
@@ -340,7 +341,7 @@ static int shape_is(const struct cmfa_shape *s, cmfa_shape_type t)
 }
 
 /* Whether a number is written as an integer: when it is whole and below 1e16 (as the JSON and
- * text output do), unless the model says double. */
+ * text output do), unless the model says double or timestamp. */
 static int number_is_integer(double d, const struct cmfa_shape *shape)
 {
     double a = d < 0 ? -d : d;
@@ -349,7 +350,8 @@ static int number_is_integer(double d, const struct cmfa_shape *shape)
         return 0;
     if ((double)(long long)d != d)
         return 0;
-    return !shape_is(shape, CMFA_SHAPE_DOUBLE);
+    /* timestamps on the wire (cli_timestamp_format = wire) are JSON floats: 1796193435.0 */
+    return !shape_is(shape, CMFA_SHAPE_DOUBLE) && !shape_is(shape, CMFA_SHAPE_TIMESTAMP);
 }
 
 /* The number as YAML (yaml = 1) or as Python's json module writes it (yaml = 0). */

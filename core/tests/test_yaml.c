@@ -302,6 +302,12 @@ static void test_emit_numbers(void)
         cmfa_free(t);
         cmfa_value_free(d);
         cmfa_value_free(v);
+        /* epoch-second timestamps (cli_timestamp_format = wire) are floats, as botocore reads them */
+        v = parse_json("{\"CreationDate\":1796193435,\"LastModifiedDate\":1796193435.056}");
+        t = cmfa_value_to_yaml(v, shape("UserPoolDescriptionType"), 0, NULL, NULL);
+        CHECK_STR(t, "CreationDate: 1796193435.0\nLastModifiedDate: 1796193435.056\n");
+        cmfa_free(t);
+        cmfa_value_free(v);
         /* an integer member holding a fraction is not rounded: nothing is lost */
         v = parse_json("{\"EstimatedNumberOfUsers\":7.25}");
         t = cmfa_value_to_yaml(v, shape("UserPoolType"), 0, NULL, NULL);
