@@ -269,15 +269,21 @@ static enum resolved resolve_plain(const char *s, size_t n)
 
 /* ------------------------------------------------------------------ numbers as Python prints */
 
+/* Appends c to out[0..size) at *o, always leaving room for the NUL. */
+static void put(char *out, size_t size, size_t *o, char c)
+{
+    if (*o + 1 < size)
+        out[(*o)++] = c;
+}
+
 /* repr(float) of Python: the shortest digits that read back the same; fixed notation for
  * decimal exponents -4..15 (with ".0" when there is no fraction), else d[.ddd]e+XX. */
 static void python_float_repr(double d, char *out, size_t size)
 {
-    char tmp[48], digs[24];
-    size_t nd = 0, k;
-    int p, exp10, neg = 0;
-    char *e;
-    size_t o = 0;
+    char tmp[48], digs[24], ex[16];
+    size_t nd = 0, k, o = 0;
+    int p, exp10;
+    const char *e;
 
     for (p = 1; p <= 17; p++) {
         snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
@@ -286,53 +292,41 @@ static void python_float_repr(double d, char *out, size_t size)
     }
     e = tmp;
     if (*e == '-') {
-        neg = 1;
+        put(out, size, &o, '-');
         e++;
     }
     for (; *e && *e != 'e'; e++)
         if (is_digit(*e) && nd < sizeof(digs) - 1)
             digs[nd++] = *e;
-    digs[nd] = '\0';
     exp10 = *e == 'e' ? atoi(e + 1) : 0;
     while (nd > 1 && digs[nd - 1] == '0')
-        digs[--nd] = '\0';
-    {
-#define PUT(c) do { if (o + 1 < size) out[o++] = (c); } while (0)
-        if (neg)
-            PUT('-');
-        if (exp10 >= -4 && exp10 <= 15) {
-            if (exp10 >= 0) {
-                for (k = 0; k <= (size_t)exp10; k++)
-                    PUT(k < nd ? digs[k] : '0');
-                PUT('.');
-                if (nd > (size_t)exp10 + 1)
-                    for (k = (size_t)exp10 + 1; k < nd; k++)
-                        PUT(digs[k]);
-                else
-                    PUT('0');
-            } else {
-                PUT('0');
-                PUT('.');
-                for (k = 0; k < (size_t)(-exp10 - 1); k++)
-                    PUT('0');
-                for (k = 0; k < nd; k++)
-                    PUT(digs[k]);
-            }
-        } else {
-            char ex[16];
-            PUT(digs[0]);
-            if (nd > 1) {
-                PUT('.');
-                for (k = 1; k < nd; k++)
-                    PUT(digs[k]);
-            }
-            snprintf(ex, sizeof(ex), "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-            for (k = 0; ex[k]; k++)
-                PUT(ex[k]);
-        }
-#undef PUT
-        out[o] = '\0';
+        nd--;
+    if (exp10 >= 0 && exp10 <= 15) {
+        for (k = 0; k <= (size_t)exp10; k++)
+            put(out, size, &o, k < nd ? digs[k] : '0');
+        put(out, size, &o, '.');
+        if (nd <= (size_t)exp10 + 1)
+            put(out, size, &o, '0');
+        for (k = (size_t)exp10 + 1; k < nd; k++)
+            put(out, size, &o, digs[k]);
+    } else if (exp10 < 0 && exp10 >= -4) {
+        put(out, size, &o, '0');
+        put(out, size, &o, '.');
+        for (k = 0; k < (size_t)(-exp10 - 1); k++)
+            put(out, size, &o, '0');
+        for (k = 0; k < nd; k++)
+            put(out, size, &o, digs[k]);
+    } else {
+        put(out, size, &o, digs[0]);
+        if (nd > 1)
+            put(out, size, &o, '.');
+        for (k = 1; k < nd; k++)
+            put(out, size, &o, digs[k]);
+        snprintf(ex, sizeof(ex), "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+        for (k = 0; ex[k]; k++)
+            put(out, size, &o, ex[k]);
     }
+    out[o] = '\0';
 }
 
 static int shape_is(const struct cmfa_shape *s, cmfa_shape_type t)
