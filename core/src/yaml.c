@@ -728,7 +728,7 @@ cleanup:
 /* ------------------------------------------------------------------ parser */
 
 #define YAML_MAX_NODES 100000
-#define YAML_MAX_MEMBERS 10000
+#define YAML_MAX_MEMBERS 1000 /* duplicate keys are looked for linearly */
 
 struct reader {
     yaml_parser_t y;

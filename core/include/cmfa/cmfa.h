@@ -421,7 +421,7 @@ CMFA_API char *cmfa_value_to_yaml(const struct cmfa_value *v, const struct cmfa_
  * with CMFA_E_BAD_ARGUMENT and a message "line L, column C: <rule>": syntax errors, a root
  * that is not a mapping, more than one document, anchors and aliases, merge keys, keys that are
  * not strings, duplicate keys, unsupported tags, NUL characters, more than 64 levels, more than
- * 100000 values or 10000 keys in one mapping, text over 16 MiB. Types are not checked against
+ * 100000 values or 1000 keys in one mapping, text over 16 MiB. Types are not checked against
  * the model here: cmfa_validate does that. Caller frees the result with cmfa_value_free. */
 CMFA_API struct cmfa_value *cmfa_value_parse_yaml(const char *text, size_t len,
                                                   const struct cmfa_shape *shape,
