@@ -267,6 +267,28 @@ path("query: raises and failures with C memory held (conversion, compile, eval, 
   end
 end)
 
+path("YAML: to_yaml, from_yaml and yaml_skeleton raise or fail without leaking", function(n)
+  local big_yaml = "UserPoolId: " .. BIG .. "\nList: [" .. ("1, "):rep(1000) .. "'x']\nMap: {a: {b: ~}}\n"
+  for _ = 1, n do
+    expect_raise("a function cannot be sent", core.to_yaml, deep_function(), "SetUserPoolMfaConfigRequest")
+    expect_raise("nested deeper", core.to_yaml, too_deep(80))
+    expect_raise("a thread cannot be sent", core.to_yaml, big_then_function(), nil, true)
+    expect_raise("unknown shape", core.to_yaml, {}, "NoSuchShape")
+    local _, err = core.to_yaml({ A = BIG, B = "\255" })
+    assert(err.code == "CMFA_E_BAD_ARGUMENT")
+    assert(#core.to_yaml({ A = BIG, L = setmetatable({ 1, 2.5, "x" }, cognito_mfa.array_mt) }, nil, true) > #BIG)
+    assert(core.from_yaml(big_yaml, "SetUserPoolMfaConfig").UserPoolId == BIG)
+    _, err = core.from_yaml(big_yaml .. "UserPoolId: again\n")
+    assert(err.message:find("duplicate key", 1, true))
+    _, err = core.from_yaml("a: [" .. ("[1, "):rep(100))
+    assert(err.message:find("nested deeper", 1, true))
+    expect_raise("string expected", core.from_yaml, {})
+    assert(core.yaml_skeleton("SetUserPoolMfaConfig", { ["SetUserPoolMfaConfigRequest.UserPoolId"] = BIG }))
+    expect_raise("docs must map", core.yaml_skeleton, "ListUserPools", { x = 1 })
+    assert(select(2, core.yaml_skeleton("NoSuchOperation")).code == "CMFA_E_UNKNOWN_OPERATION")
+  end
+end)
+
 --- Runs every path n times.
 function paths.run_all(n, report)
   for _, p in ipairs(paths.list) do
