@@ -4,6 +4,7 @@
 
 local cognito_mfa = require "cognito_mfa"
 local audit = require "cognito_mfa.audit"
+local mfa = require "cognito_mfa.mfa"
 local output = require "cognito_mfa.output"
 local policy = require "cognito_mfa.policy"
 local shorthand = require "cognito_mfa.shorthand"
@@ -31,14 +32,9 @@ local EXIT_FINDINGS = 3        -- audit: some rule fails
 local EXIT_CHANGES = 2         -- plan: there are changes (terraform plan -detailed-exitcode)
 local EXIT_DECLINED = 1        -- apply: the user did not confirm
 
-local SECTION_OPTIONS = {
-  { name = "--sms-mfa-configuration", member = "SmsMfaConfiguration", shape = "SmsMfaConfigType" },
-  { name = "--software-token-mfa-configuration", member = "SoftwareTokenMfaConfiguration",
-    shape = "SoftwareTokenMfaConfigType" },
-  { name = "--email-mfa-configuration", member = "EmailMfaConfiguration", shape = "EmailMfaConfigType" },
-  { name = "--web-authn-configuration", member = "WebAuthnConfiguration",
-    shape = "WebAuthnConfigurationType" },
-}
+-- One option per settings section of the model (cognito_mfa.mfa.SETTINGS), named as the CLI
+-- names members (--sms-mfa-configuration ...); filled by register, which has cli.kebab.
+local SECTION_OPTIONS = {}
 
 -- ------------------------------------------------------------------------------ helpers
 
@@ -360,8 +356,9 @@ local function section_change(ctx, opts)
       if name == o.member or name == o.name:sub(3) then member = o.member end
     end
     if not member then
-      return nil, "--clear: unknown section '" .. name .. "' (use one of sms-mfa-configuration, "
-        .. "software-token-mfa-configuration, email-mfa-configuration, web-authn-configuration)"
+      local names = {}
+      for i, o in ipairs(SECTION_OPTIONS) do names[i] = o.name:sub(3) end
+      return nil, "--clear: unknown section '" .. name .. "' (use one of " .. concat(names, ", ") .. ")"
     end
     change[member] = cognito_mfa.NULL
   end
@@ -574,10 +571,14 @@ end
 
 --- Registers audit, modify, plan and apply into the CLI module.
 function _M.register(cli)
+  for i = #SECTION_OPTIONS, 1, -1 do SECTION_OPTIONS[i] = nil end
+  for i, s in ipairs(mfa.SETTINGS) do
+    SECTION_OPTIONS[i] = { name = "--" .. cli.kebab(s.member), member = s.member, shape = s.shape }
+  end
   local modify_options = {
     { name = "--user-pool-id", arg = "ID", help = "the user pool" },
-    { name = "--mfa-configuration", arg = "MODE", choices = { "OFF", "ON", "OPTIONAL" },
-      help = "OFF, ON or OPTIONAL" },
+    { name = "--" .. cli.kebab(mfa.MODE), arg = "MODE", choices = mfa.MODES,
+      help = concat(mfa.MODES, ", ", 1, #mfa.MODES - 1) .. " or " .. mfa.MODES[#mfa.MODES] },
   }
   for _, o in ipairs(SECTION_OPTIONS) do
     modify_options[#modify_options + 1] = { name = o.name, arg = "VALUE",
