@@ -15,7 +15,7 @@ local ODD = 'a, "quoted"\nname'
 local function tmpdir()
   local base = os.getenv("CMFA_BUILD_DIR") or "./build"
   local dir = base .. "/report_spec"
-  os.execute("mkdir -p " .. helpers.shell_quote(dir))
+  os.execute(helpers.CLEAN_ENV .. "mkdir -p " .. helpers.shell_quote(dir))
   return dir
 end
 
@@ -26,8 +26,9 @@ local function write_file(path, text)
   return path
 end
 
+-- Runs a command without the ASan runtime the sanitizer build preloads into specs.
 local function read_cmd(cmd)
-  local h = assert(io.popen(cmd))
+  local h = assert(io.popen(helpers.CLEAN_ENV .. cmd))
   local out = h:read("*a")
   h:close()
   return out
@@ -114,6 +115,9 @@ describe("report", function()
       assert.equal("1970-01-01T00:00:00Z", doc.generated_at)
       assert.is_false(doc.passed)
       assert.equal(4, doc.totals.pools)
+      assert.same({ pools = 2, findings = 2 }, doc.totals.by_rule["mfa-on"])
+      assert.same({ pools = 2, passed = 1, failed = 1, errors = 0, findings = 3 },
+        doc.totals.by_account["123456789012"])
       assert.equal(6, #doc.rules)
       assert.equal(4, #doc.pools)
       local evil = doc.pools[2]
@@ -296,7 +300,7 @@ describe("report", function()
 end)
 
 describe("report in a headless browser", function()
-  local chromium = read_cmd("command -v chromium 2>/dev/null"):gsub("%s+$", "")
+  local chromium = read_cmd("sh -c 'command -v chromium' 2>/dev/null"):gsub("%s+$", "")
 
   -- Opens the page in chromium; returns the dumped DOM and chromium's log.
   local function open(path, fragment, extra)
@@ -315,7 +319,7 @@ describe("report in a headless browser", function()
     local f = assert(io.open(log, "rb"))
     local errs = f:read("*a")
     f:close()
-    os.execute("rm -rf " .. helpers.shell_quote(profile))
+    os.execute(helpers.CLEAN_ENV .. "rm -rf " .. helpers.shell_quote(profile))
     return dom, errs
   end
 
@@ -451,6 +455,33 @@ describe("report streaming from audit on moto", function()
       assert.is_nil(e.account_id)         -- the baseline reads no tier for pools without email MFA
       assert.same({}, e.errors)
     end
+  end)
+
+  it("cognito-mfa audit --output jsonl|csv|html|json writes each format", function()
+    local run = require "spec.support.cli_run"
+    local home = run.tempdir()
+    local function cli(fmt)
+      local res = run.run({ "--endpoint-url", peer.endpoint, "--region", "eu-west-1", "audit",
+                            "--user-pool-id", ids[1], ids[2], "--output", fmt }, { home = home })
+      assert.equal(3, res.code, res.stderr)
+      return res.stdout
+    end
+    local lines = {}
+    for line in cli("jsonl"):gmatch("[^\n]+") do
+      lines[#lines + 1] = assert(cognito_mfa.decode_json(line))
+    end
+    assert.equal(2, #lines)
+    assert.equal(ids[2], lines[2].pool_id)
+    assert.equal("eu-west-1", lines[1].region)
+    local csv = cli("csv")
+    assert.equal(table.concat(report.CSV_COLUMNS, ",") .. "\r\n", csv:match("^[^\n]*\n"))
+    local html = cli("html")
+    assert.matches("^<!DOCTYPE html>", html)
+    assert.is_truthy(html:find(ids[1], 1, true))
+    local doc = assert(cognito_mfa.decode_json(cli("json")))
+    assert.equal("cognito-mfa/audit-report", doc.schema)
+    assert.equal(2, doc.totals.failed)
+    run.cleanup(home)
   end)
 
   it("lists a pool that cannot be read with its error and the operation", function()

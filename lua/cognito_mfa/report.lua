@@ -205,11 +205,13 @@ local function json_record(r)
   }
 end
 
-local function json_counts(map)
+-- Counts per key; per rule and severity only pools (with such a finding) and findings.
+local function json_counts(map, only_findings)
   local out = {}
   for k, v in pairs(map) do
-    out[k] = { pools = v.pools, passed = v.passed, failed = v.failed, errors = v.errors,
-               findings = v.findings }
+    out[k] = only_findings and { pools = v.pools, findings = v.findings }
+      or { pools = v.pools, passed = v.passed, failed = v.failed, errors = v.errors,
+           findings = v.findings }
   end
   return out
 end
@@ -235,8 +237,8 @@ function _M.document(report, opts)
     totals = {
       pools = t.pools, passed = t.passed, failed = t.failed, errors = t.errors,
       findings = t.findings, by_account = json_counts(t.by_account),
-      by_region = json_counts(t.by_region), by_rule = json_counts(t.by_rule),
-      by_severity = json_counts(t.by_severity),
+      by_region = json_counts(t.by_region), by_rule = json_counts(t.by_rule, true),
+      by_severity = json_counts(t.by_severity, true),
     },
     rules = array(rules), pools = array(pools),
   }
