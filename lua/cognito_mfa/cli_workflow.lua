@@ -154,13 +154,13 @@ local function run_audit(ctx, client, ids, rules, opts)
       return nil, err
     end
     for _, p in ipairs(report.pools) do
-      merged.pools[#merged.pools + 1] = p
-      if opts.stream then opts.stream(p) end
+      -- streamed pools (--output jsonl) are written and not held: estates too large to hold
+      if opts.stream then opts.stream(p) else merged.pools[#merged.pools + 1] = p end
     end
     merged.passed = merged.passed and report.passed
     merged.failed_count = merged.failed_count + report.failed_count
     merged.error_count = merged.error_count + report.error_count
-    progress.update(#merged.pools)
+    progress.update(min(first + chunk - 1, #pools))
   end
   progress.finish()
   return merged
