@@ -84,10 +84,11 @@ describe("cognito-mfa workflow commands", function()
       local r = cli { "audit", "--output", "json" }
       local report = assert(cognito_mfa.decode_json(r.stdout))
       local seen = {}
-      for _, p in ipairs(report.Pools) do seen[p.UserPoolId] = p end
+      assert.are.equal("cognito-mfa/audit-report", report.schema)
+      for _, p in ipairs(report.pools) do seen[p.pool_id] = p end
       assert.is_truthy(seen[off] and seen[sms_only] and seen[good])
-      assert.is_true(seen[good].Passed)
-      assert.is_false(report.Passed)
+      assert.is_true(seen[good].passed)
+      assert.is_false(report.passed)
     end)
 
     it("accepts OPTIONAL with --allow-optional", function()

@@ -273,12 +273,12 @@ describe("rule budgets", function()
         assert.equal(3, res.code, res.stderr)
         local report = assert(cognito_mfa.decode_json(res.stdout), res.stdout)
         local findings = {}
-        for _, f in ipairs(report.Pools[1].Findings) do findings[f.Rule] = f end
+        for _, f in ipairs(report.pools[1].findings) do findings[f.rule] = f end
         local n = 0
         for id, what in pairs(case[2]) do
           n = n + 1
           assert.is_table(findings[id], id .. " in " .. res.stdout)
-          exceeded(what, findings[id].Message, id)
+          exceeded(what, findings[id].message, id)
         end
         -- the CLI's whole run (start, reads from moto, every rule) per bad rule
         assert.is_true(r.seconds < LIMIT * n, r.seconds .. " s")

@@ -7,6 +7,8 @@ local workflow = require "cognito_mfa.workflow"
 
 local error = error
 local ipairs = ipairs
+local max = math.max
+local min = math.min
 local type = type
 
 local _M = {}
@@ -51,14 +53,98 @@ local function by_id_params(list, select)
   return params, index
 end
 
+-- The account id in a user pool ARN (arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/ID).
+local function account_of(arn)
+  if type(arn) ~= "string" then
+    return nil
+  end
+  return arn:match("^arn:[^:]*:[^:]*:[^:]*:(%d+):")
+end
+
+-- The client's region, when it can say (a client or a fake without one gives nil).
+local function region_of(client)
+  if type(client) == "table" and type(client.region) == "function" then
+    local r = client:region()
+    return type(r) == "string" and r or nil
+  end
+  return nil
+end
+
+-- Reads and evaluates one batch of pools (the entries of list from first to last); every
+-- entry made is passed to emit.
+local function audit_batch(client, list, first, last, rules, opts, concurrency, region, emit)
+  local batch = {}
+  for i = first, last do batch[#batch + 1] = list[i] end
+  local params, index = by_id_params(batch)
+  local outs, errs = client:call_many("GetUserPoolMfaConfig", params, concurrency)
+  if not outs then
+    return nil, errs
+  end
+  for k, i in ipairs(index) do
+    if outs[k] then
+      batch[i].config = workflow.normalize(outs[k])
+    else
+      batch[i].error = errs[k]
+      batch[i].operation = "GetUserPoolMfaConfig"
+    end
+  end
+
+  -- DescribeUserPool only for pools whose configuration a rule needs it for (the tier)
+  local dparams, dindex = by_id_params(batch, function(p)
+    return p.config and policy.needs_describe(rules, p.config, opts.budget)
+  end)
+  if #dparams > 0 then
+    local douts, derrs = client:call_many("DescribeUserPool", dparams, concurrency)
+    if not douts then
+      return nil, derrs
+    end
+    for k, i in ipairs(dindex) do
+      if douts[k] then
+        local up = douts[k].UserPool
+        batch[i].pool = douts[k]
+        batch[i].tier = up and up.UserPoolTier
+        batch[i].name = batch[i].name or (up and up.Name)
+        batch[i].account_id = account_of(up and up.Arn)
+      else
+        batch[i].error = derrs[k]
+        batch[i].operation = "DescribeUserPool"
+      end
+    end
+  end
+
+  for _, p in ipairs(batch) do
+    local entry = { id = p.id, name = p.name, config = p.config, tier = p.tier, error = p.error,
+                    region = region, account_id = p.account_id, errors = {} }
+    if p.error then
+      entry.passed = false
+      entry.findings = {}
+      if type(p.error) == "table" and p.error.operation == nil then
+        p.error.operation = p.operation
+      end
+      entry.errors[1] = p.error
+    else
+      entry.findings, entry.results = policy.evaluate(p.config, rules, {
+        id = p.id, name = p.name, tier = p.tier, pool = p.pool, params = opts.params,
+      }, opts.budget)
+      entry.passed = #entry.findings == 0
+    end
+    emit(entry)
+  end
+  return true
+end
+
 --- Audits pools against rules.
 -- @param client a cognito_mfa client
 -- @tab[opt] opts pools (ids; nil: every pool in the region), rules (default: the baseline),
 --   params (baseline parameters), concurrency (default 8), budget (of each call into a rule:
---   { instructions, memory_kb, seconds }, default policy.BUDGET)
--- @return { pools = { { id, name, passed, findings, results, config, tier, error } },
---   passed, failed_count, error_count }, or nil and an error object when the pools cannot be
---   listed
+--   { instructions, memory_kb, seconds }, default policy.BUDGET); on_pool (a function(entry)
+--   called for each pool as soon as it is done: the pools are then read in batches of
+--   `batch` pools, default max(8 * concurrency, 64)), keep_pools (default true; false keeps
+--   no entry in the report, for estates too large to hold: stream them with on_pool)
+-- @return { pools = { { id, name, passed, findings, results, config, tier, region,
+--   account_id (from the pool's ARN when DescribeUserPool was read), error, errors (a list of
+--   error objects, each with .operation) } }, passed, failed_count, error_count,
+--   pool_count, region }, or nil and an error object when the pools cannot be listed
 function _M.run(client, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
@@ -70,62 +156,46 @@ function _M.run(client, opts)
       or concurrency % 1 ~= 0 then
     error("audit: concurrency must be a whole number from 1 to " .. MAX_CONCURRENCY, 2)
   end
+  if opts.on_pool ~= nil and type(opts.on_pool) ~= "function" then
+    error("audit: on_pool must be a function, got " .. type(opts.on_pool), 2)
+  end
+  local batch = opts.batch or max(concurrency * 8, 64)
+  if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then
+    error("audit: batch must be a whole number of pools, at least 1", 2)
+  end
   local list, lerr = pool_list(client, opts.pools)
   if not list then
     return nil, lerr
   end
-
-  local params, index = by_id_params(list)
-  local outs, errs = client:call_many("GetUserPoolMfaConfig", params, concurrency)
-  if not outs then
-    return nil, errs
-  end
-  for k, i in ipairs(index) do
-    if outs[k] then
-      list[i].config = workflow.normalize(outs[k])
-    else
-      list[i].error = errs[k]
-    end
+  if not opts.on_pool then
+    batch = max(#list, 1)     -- everything at once: nobody is waiting for the first pools
   end
 
-  -- DescribeUserPool only for pools whose configuration a rule needs it for (the tier)
-  local dparams, dindex = by_id_params(list, function(p)
-    return p.config and policy.needs_describe(rules, p.config, opts.budget)
-  end)
-  if #dparams > 0 then
-    local douts, derrs = client:call_many("DescribeUserPool", dparams, concurrency)
-    if not douts then
-      return nil, derrs
-    end
-    for k, i in ipairs(dindex) do
-      if douts[k] then
-        list[i].pool = douts[k]
-        list[i].tier = douts[k].UserPool and douts[k].UserPool.UserPoolTier
-        list[i].name = list[i].name or (douts[k].UserPool and douts[k].UserPool.Name)
-      else
-        list[i].error = derrs[k]
-      end
-    end
-  end
-
-  local report = { pools = {}, passed = true, failed_count = 0, error_count = 0 }
-  for _, p in ipairs(list) do
-    local entry = { id = p.id, name = p.name, config = p.config, tier = p.tier, error = p.error }
-    if p.error then
-      entry.passed = false
-      entry.findings = {}
+  local region = region_of(client)
+  local keep = opts.keep_pools ~= false
+  local report = { pools = {}, passed = true, failed_count = 0, error_count = 0, pool_count = 0,
+                   region = region }
+  local function emit(entry)
+    if entry.error then
       report.error_count = report.error_count + 1
-    else
-      entry.findings, entry.results = policy.evaluate(p.config, rules, {
-        id = p.id, name = p.name, tier = p.tier, pool = p.pool, params = opts.params,
-      }, opts.budget)
-      entry.passed = #entry.findings == 0
-      if not entry.passed then
-        report.failed_count = report.failed_count + 1
-      end
+    elseif not entry.passed then
+      report.failed_count = report.failed_count + 1
     end
     report.passed = report.passed and entry.passed
-    report.pools[#report.pools + 1] = entry
+    report.pool_count = report.pool_count + 1
+    if keep then
+      report.pools[#report.pools + 1] = entry
+    end
+    if opts.on_pool then
+      opts.on_pool(entry)
+    end
+  end
+  for first = 1, #list, batch do
+    local ok, err = audit_batch(client, list, first, min(first + batch - 1, #list), rules, opts,
+                                concurrency, region, emit)
+    if not ok then
+      return nil, err
+    end
   end
   report.rules = rules
   report.params = opts.params

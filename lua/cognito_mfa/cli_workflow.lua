@@ -4,8 +4,10 @@
 
 local cognito_mfa = require "cognito_mfa"
 local audit = require "cognito_mfa.audit"
+local mfa = require "cognito_mfa.mfa"
 local output = require "cognito_mfa.output"
 local policy = require "cognito_mfa.policy"
+local report_out = require "cognito_mfa.report"
 local shorthand = require "cognito_mfa.shorthand"
 local workflow = require "cognito_mfa.workflow"
 
@@ -19,7 +21,6 @@ local max = math.max
 local min = math.min
 local next = next
 local pairs = pairs
-local rep = string.rep
 local sort = table.sort
 local tostring = tostring
 local type = type
@@ -31,14 +32,9 @@ local EXIT_FINDINGS = 3        -- audit: some rule fails
 local EXIT_CHANGES = 2         -- plan: there are changes (terraform plan -detailed-exitcode)
 local EXIT_DECLINED = 1        -- apply: the user did not confirm
 
-local SECTION_OPTIONS = {
-  { name = "--sms-mfa-configuration", member = "SmsMfaConfiguration", shape = "SmsMfaConfigType" },
-  { name = "--software-token-mfa-configuration", member = "SoftwareTokenMfaConfiguration",
-    shape = "SoftwareTokenMfaConfigType" },
-  { name = "--email-mfa-configuration", member = "EmailMfaConfiguration", shape = "EmailMfaConfigType" },
-  { name = "--web-authn-configuration", member = "WebAuthnConfiguration",
-    shape = "WebAuthnConfigurationType" },
-}
+-- One option per settings section of the model (cognito_mfa.mfa.SETTINGS), named as the CLI
+-- names members (--sms-mfa-configuration ...); filled by register, which has cli.kebab.
+local SECTION_OPTIONS = {}
 
 -- ------------------------------------------------------------------------------ helpers
 
@@ -71,12 +67,6 @@ function _M.diff_lines(changes, indent)
   return lines
 end
 
-local function xml_escape(s)
-  return (tostring(s):gsub("[&<>\"']", {
-    ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;",
-  }):gsub("[%z\1-\8\11\12\14-\31]", "?"))
-end
-
 local function stderr_is_terminal(ctx)
   local forced = ctx.getenv("COGNITO_MFA_PROGRESS")
   if forced == "1" or forced == "0" then
@@ -92,114 +82,8 @@ end
 
 -- ------------------------------------------------------------------------------- audit
 
-local function audit_json(report)
-  local pools = {}
-  for i, p in ipairs(report.pools) do
-    pools[i] = {
-      UserPoolId = p.id, Name = p.name, Passed = p.passed,
-      Findings = array((function()
-        local f = {}
-        for j, x in ipairs(p.findings or {}) do
-          f[j] = { Rule = x.id, Severity = x.severity, Message = x.message, Fixable = x.fixable }
-        end
-        return f
-      end)()),
-      Error = p.error and { Code = p.error.code, Kind = p.error.kind, Message = p.error.message } or nil,
-    }
-  end
-  return { Passed = report.passed, Pools = array(pools),
-           FailedCount = report.failed_count, ErrorCount = report.error_count }
-end
-
---- JUnit XML for CI systems: one testsuite, one testcase per pool and rule.
-function _M.junit(report)
-  local cases, tests, failures, errors = {}, 0, 0, 0
-  for _, p in ipairs(report.pools) do
-    local class = xml_escape(p.id)
-    if p.error then
-      tests, errors = tests + 1, errors + 1
-      cases[#cases + 1] = format('    <testcase classname="%s" name="read configuration">\n'
-        .. '      <error type="%s" message="%s"/>\n    </testcase>', class,
-        xml_escape(p.error.code or p.error.kind or "error"), xml_escape(p.error.message or ""))
-    else
-      local failed = {}
-      for _, f in ipairs(p.findings) do failed[f.id] = f end
-      for _, r in ipairs(p.results or {}) do
-        tests = tests + 1
-        local f = failed[r.id]
-        if f then
-          failures = failures + 1
-          cases[#cases + 1] = format('    <testcase classname="%s" name="%s">\n'
-            .. '      <failure type="%s" message="%s"/>\n    </testcase>', class,
-            xml_escape(r.id), xml_escape(f.severity), xml_escape(f.message or ""))
-        else
-          cases[#cases + 1] = format('    <testcase classname="%s" name="%s"/>', class,
-            xml_escape(r.id))
-        end
-      end
-    end
-  end
-  return concat({
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    format('<testsuites name="cognito-mfa audit" tests="%d" failures="%d" errors="%d">',
-      tests, failures, errors),
-    format('  <testsuite name="cognito-mfa audit" tests="%d" failures="%d" errors="%d">',
-      tests, failures, errors),
-    concat(cases, "\n"),
-    "  </testsuite>",
-    "</testsuites>",
-    "",
-  }, "\n")
-end
-
-local function audit_text(report)
-  local rows = { { "USER POOL", "NAME", "RESULT", "FINDINGS" } }
-  for _, p in ipairs(report.pools) do
-    local ids = {}
-    for _, f in ipairs(p.findings or {}) do ids[#ids + 1] = f.id end
-    rows[#rows + 1] = { p.id, p.name or "-", p.error and "ERROR" or (p.passed and "PASS" or "FAIL"),
-                        p.error and tostring(p.error.code) or (#ids > 0 and concat(ids, ", ") or "-") }
-  end
-  local widths = {}
-  for _, r in ipairs(rows) do
-    for i, cell in ipairs(r) do
-      widths[i] = max(widths[i] or 0, #tostring(cell))
-    end
-  end
-  local lines = {}
-  for n, r in ipairs(rows) do
-    local cells = {}
-    for i, cell in ipairs(r) do
-      cells[i] = i < #r and (tostring(cell) .. rep(" ", widths[i] - #tostring(cell))) or tostring(cell)
-    end
-    lines[#lines + 1] = concat(cells, "  ")
-    if n == 1 then
-      local dashes = {}
-      for i = 1, #r do dashes[i] = rep("-", widths[i]) end
-      lines[#lines + 1] = concat(dashes, "  ")
-    end
-  end
-  local details = {}
-  for _, p in ipairs(report.pools) do
-    for _, f in ipairs(p.findings or {}) do
-      details[#details + 1] = format("  %s %-26s [%s] %s%s", p.id, f.id, f.severity,
-        tostring(f.message), f.fixable and " (fixable)" or "")
-    end
-    if p.error then
-      details[#details + 1] = format("  %s could not be read: %s", p.id, tostring(p.error.message))
-    end
-  end
-  if #details > 0 then
-    lines[#lines + 1] = ""
-    lines[#lines + 1] = "Findings:"
-    for _, d in ipairs(details) do lines[#lines + 1] = d end
-  end
-  lines[#lines + 1] = ""
-  lines[#lines + 1] = format("%d pools: %d passed, %d failed, %d could not be read",
-    #report.pools, #report.pools - report.failed_count - report.error_count,
-    report.failed_count, report.error_count)
-  return concat(lines, "\n") .. "\n"
-end
+--- JUnit XML for CI systems (cognito_mfa.report.junit; the audit's renderers live there).
+_M.junit = report_out.junit
 
 -- The budget of each call into a rule, from --rule-instructions, --rule-memory-kb and
 -- --rule-seconds (defaults: policy.BUDGET); nil and a usage error for a bad value.
@@ -256,7 +140,7 @@ local function run_audit(ctx, client, ids, rules, opts)
       pools[#pools + 1] = { Id = pool.Id, Name = pool.Name }
     end
   end
-  local progress = stderr_is_terminal(ctx)
+  local progress = report_out.progress(ctx.err, #pools, { enabled = stderr_is_terminal(ctx) })
   local chunk = max((opts.concurrency or 8) * 8, 64)
   local merged = { pools = {}, passed = true, failed_count = 0, error_count = 0, rules = rules,
                    budget = opts.budget }
@@ -269,17 +153,16 @@ local function run_audit(ctx, client, ids, rules, opts)
     if not report then
       return nil, err
     end
-    for _, p in ipairs(report.pools) do merged.pools[#merged.pools + 1] = p end
+    for _, p in ipairs(report.pools) do
+      -- streamed pools (--output jsonl) are written and not held: estates too large to hold
+      if opts.stream then opts.stream(p) else merged.pools[#merged.pools + 1] = p end
+    end
     merged.passed = merged.passed and report.passed
     merged.failed_count = merged.failed_count + report.failed_count
     merged.error_count = merged.error_count + report.error_count
-    if progress then
-      ctx.err(format("\raudited %d of %d pools", #merged.pools, #pools))
-    end
+    progress.update(min(first + chunk - 1, #pools))
   end
-  if progress and #pools > 0 then
-    ctx.err("\n")
-  end
+  progress.finish()
   return merged
 end
 
@@ -299,6 +182,10 @@ local function cmd_audit(ctx, opts)
   local client, cerr = ctx:client()
   if not client then
     return ctx:report(cerr)
+  end
+  local fmt = opts.output or "text"
+  if fmt == "jsonl" and not opts.fix then
+    opts.stream = report_out.jsonl_writer(ctx.out)   -- one line per pool as its batch completes
   end
   local report, err = run_audit(ctx, client, opts.user_pool_id, rules, opts)
   if not report then
@@ -326,13 +213,12 @@ local function cmd_audit(ctx, opts)
       end
     end
   end
-  local fmt = opts.output or "text"
-  if fmt == "json" then
-    ctx.out(output.json(audit_json(report)))
-  elseif fmt == "junit" then
-    ctx.out(_M.junit(report))
+  if fmt == "jsonl" then
+    if not opts.stream then ctx.out(report_out.jsonl(report)) end
+  elseif report_out[fmt] then          -- json, junit, csv, html
+    ctx.out(report_out[fmt](report))
   else
-    ctx.out(audit_text(report))
+    ctx.out(report_out.text(report))
   end
   return report.passed and 0 or EXIT_FINDINGS
 end
@@ -360,8 +246,9 @@ local function section_change(ctx, opts)
       if name == o.member or name == o.name:sub(3) then member = o.member end
     end
     if not member then
-      return nil, "--clear: unknown section '" .. name .. "' (use one of sms-mfa-configuration, "
-        .. "software-token-mfa-configuration, email-mfa-configuration, web-authn-configuration)"
+      local names = {}
+      for i, o in ipairs(SECTION_OPTIONS) do names[i] = o.name:sub(3) end
+      return nil, "--clear: unknown section '" .. name .. "' (use one of " .. concat(names, ", ") .. ")"
     end
     change[member] = cognito_mfa.NULL
   end
@@ -621,10 +508,14 @@ end
 
 --- Registers audit, modify, plan and apply into the CLI module.
 function _M.register(cli)
+  for i = #SECTION_OPTIONS, 1, -1 do SECTION_OPTIONS[i] = nil end
+  for i, s in ipairs(mfa.SETTINGS) do
+    SECTION_OPTIONS[i] = { name = "--" .. cli.kebab(s.member), member = s.member, shape = s.shape }
+  end
   local modify_options = {
     { name = "--user-pool-id", arg = "ID", help = "the user pool" },
-    { name = "--mfa-configuration", arg = "MODE", choices = { "OFF", "ON", "OPTIONAL" },
-      help = "OFF, ON or OPTIONAL" },
+    { name = "--" .. cli.kebab(mfa.MODE), arg = "MODE", choices = mfa.MODES,
+      help = concat(mfa.MODES, ", ", 1, #mfa.MODES - 1) .. " or " .. mfa.MODES[#mfa.MODES] },
   }
   for _, o in ipairs(SECTION_OPTIONS) do
     modify_options[#modify_options + 1] = { name = o.name, arg = "VALUE",
@@ -640,15 +531,16 @@ function _M.register(cli)
     description = "Reads the MFA configuration of the given pools (default: every pool in the "
       .. "region) concurrently and evaluates each rule. Exit status 0 when every rule passes, 3 "
       .. "when any fails. --fix changes failing pools through the safe modify workflow.",
-    usage = PROG .. " audit [--user-pool-id ID ...] [--policy FILE] [--output text|json|junit] "
+    usage = PROG .. " audit [--user-pool-id ID ...] [--policy FILE] [--output text|json|jsonl|junit|csv|html] "
       .. "[--fix [--dry-run]] [--rule-instructions N] [--rule-memory-kb KB] [--rule-seconds S]",
     options = {
       { name = "--user-pool-id", arg = "ID", many = true, help = "pools to audit (default: all)" },
       { name = "--policy", arg = "FILE", help = "a Lua file returning rules (default: baseline)" },
       { name = "--allow-optional", flag = true, help = "baseline: accept MFA OPTIONAL" },
       { name = "--concurrency", arg = "N", number = true, help = "requests in flight (default 8)" },
-      { name = "--output", arg = "FORMAT", choices = { "text", "json", "junit" },
-        help = "text (default), json or junit" },
+      { name = "--output", arg = "FORMAT", choices = { "text", "json", "jsonl", "junit", "csv", "html" },
+        help = "text (default), json (schema cognito-mfa/audit-report), jsonl (a line per pool "
+          .. "as it completes), junit, csv or html (one self-contained page)" },
       { name = "--fix", flag = true, help = "fix failing pools (safe modify)" },
       { name = "--rule-instructions", arg = "N", number = true,
         help = "budget of each rule call in Lua instructions (default 10000000)" },

@@ -86,11 +86,10 @@ function _M.query(value, expression)
   return core.query(value, expression)
 end
 
-local model
---- The service model: { operations = {...}, shapes = {...} } (read-only by convention).
+--- The service model: { operations = {...}, shapes = {...} } (read-only by convention). One
+-- copy, shared with cognito_mfa.mfa (what the MFA API is made of, derived from it).
 function _M.model()
-  model = model or core.model()
-  return model
+  return require("cognito_mfa.mfa").model()
 end
 
 --- Encodes a value as JSON text (pretty when asked). Booleans stay booleans; empty tables
@@ -184,8 +183,10 @@ function _M.pretty(value)
   return concat(out)
 end
 
--- Submodules by name (cognito_mfa.policy, .audit, .workflow, .resty), loaded on first use.
-local SUBMODULES = { policy = true, audit = true, workflow = true, resty = true }
+-- Submodules by name (cognito_mfa.policy, .audit, .workflow, .resty, .mfa, .report,
+-- .regions), loaded on first use.
+local SUBMODULES = { policy = true, audit = true, workflow = true, resty = true, mfa = true,
+                     report = true, regions = true }
 setmetatable(_M, {
   __index = function(t, k)
     if SUBMODULES[k] then

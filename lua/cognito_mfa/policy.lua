@@ -21,6 +21,7 @@
 -- @module cognito_mfa.policy
 
 local core = require "cognito_mfa.core"
+local mfa = require "cognito_mfa.mfa"
 local workflow = require "cognito_mfa.workflow"
 
 local error = error
@@ -188,6 +189,9 @@ local function rule_problem(rule, where)
   if rule.fix ~= nil and type(rule.fix) ~= "function" then
     return where .. ": rule " .. rule.id .. ": fix must be a function"
   end
+  if rule.fix_description ~= nil and type(rule.fix_description) ~= "string" then
+    return where .. ": rule " .. rule.id .. ": fix_description must be a string"
+  end
   if rule.severity ~= nil and not SEVERITIES[rule.severity] then
     return where .. ": rule " .. rule.id .. ": severity must be low, medium, high or critical"
   end
@@ -200,6 +204,7 @@ end
 -- @tab[opt] context { id, name, tier, pool, params }
 -- @tab[opt] budget of each check: { instructions, memory_kb, seconds } (defaults: BUDGET)
 -- @return findings (the rules that failed: { id, severity, description, message, fixable,
+--   fix_description (the rule's, when it has one),
 --   exhausted = "instructions" | "memory" | "time" when the check ran out of budget }),
 --   and results (every rule: { id, passed, message })
 -- @raise when a rule is malformed
@@ -231,6 +236,7 @@ function _M.evaluate(config, rules, context, budget)
       findings[#findings + 1] = {
         id = rule.id, severity = rule.severity or "medium", description = rule.description,
         message = message or rule.description, fixable = rule.fix ~= nil, exhausted = exhausted,
+        fix_description = rule.fix_description,
       }
     end
   end
@@ -379,11 +385,13 @@ function _M.baseline(params)
         end
         return false, "MfaConfiguration is " .. tostring(mode)
       end,
+      fix_description = params.allow_optional
+        and "set MfaConfiguration to OPTIONAL, enabling TOTP when no factor is enabled"
+        or "set MfaConfiguration to ON, enabling TOTP when no factor is enabled",
       fix = function(config)
         -- with allow_optional, OFF becomes OPTIONAL: users without a factor are not locked out
         config.MfaConfiguration = params.allow_optional and "OPTIONAL" or "ON"
-        local f = workflow.factors(config)
-        if not (f.sms or f.totp or f.email) then
+        if not mfa.has_factor(config) then
           config.SoftwareTokenMfaConfiguration = { Enabled = true }
         end
       end,
@@ -402,6 +410,7 @@ function _M.baseline(params)
         end
         return false, "no MFA factor is enabled"
       end,
+      fix_description = "enable TOTP (SoftwareTokenMfaConfiguration.Enabled = true)",
       fix = function(config)
         config.SoftwareTokenMfaConfiguration = { Enabled = true }
       end,
@@ -416,6 +425,7 @@ function _M.baseline(params)
         end
         return false, "SoftwareTokenMfaConfiguration.Enabled is not true"
       end,
+      fix_description = "enable TOTP (SoftwareTokenMfaConfiguration.Enabled = true)",
       fix = function(config)
         config.SoftwareTokenMfaConfiguration = { Enabled = true }
       end,
@@ -431,6 +441,7 @@ function _M.baseline(params)
         end
         return false, "SmsAuthenticationMessage has no {####} placeholder"
       end,
+      fix_description = "set SmsAuthenticationMessage to a message with {####}",
       fix = function(config)
         config.SmsMfaConfiguration.SmsAuthenticationMessage =
           params.sms_message or "Your verification code is {####}"
@@ -446,6 +457,7 @@ function _M.baseline(params)
         end
         return false, "WebAuthnConfiguration.UserVerification is " .. tostring(w.UserVerification)
       end,
+      fix_description = "set WebAuthnConfiguration.UserVerification to required",
       fix = function(config)
         config.WebAuthnConfiguration.UserVerification = "required"
       end,
@@ -459,11 +471,12 @@ function _M.baseline(params)
           return true
         end
         local tier = context.tier
-        if tier == nil or tier == "ESSENTIALS" or tier == "PLUS" then
+        if mfa.tier_allows(tier, "EmailMfaConfiguration") then
           return true
         end
         return false, "email MFA is configured on a " .. tostring(tier) .. " pool"
       end,
+      fix_description = "clear EmailMfaConfiguration (or move the pool to Essentials or Plus)",
       fix = function(config)
         config.EmailMfaConfiguration = require("cognito_mfa.core").null
       end,

@@ -7,6 +7,7 @@
 -- @module cognito_mfa.workflow
 
 local core = require "cognito_mfa.core"
+local mfa = require "cognito_mfa.mfa"
 
 local concat = table.concat
 local error = error
@@ -23,13 +24,9 @@ local NULL = core.null
 
 local _M = {}
 
---- The sections of an MFA configuration, in the order they are shown.
-_M.SECTIONS = {
-  "MfaConfiguration", "SmsMfaConfiguration", "SoftwareTokenMfaConfiguration",
-  "EmailMfaConfiguration", "WebAuthnConfiguration",
-}
-local FACTOR_SECTIONS = { "SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration" }
-local TIERS_WITH_ESSENTIALS = { ESSENTIALS = true, PLUS = true }
+--- The sections of an MFA configuration, in the order they are shown (cognito_mfa.mfa.SECTIONS).
+_M.SECTIONS = mfa.SECTIONS
+local FACTOR_SECTIONS = mfa.FACTOR_SECTIONS
 
 local function deep_copy(v)
   if type(v) ~= "table" then
@@ -119,23 +116,9 @@ function _M.normalize(config)
   return out
 end
 
---- Which factors a configuration enables (the service's notion, aws-contract.md section 3).
+--- Which factors a configuration enables (cognito_mfa.mfa.factors).
 -- @return table { sms = bool, totp = bool, email = bool, webauthn = bool }
-function _M.factors(config)
-  local sms = config.SmsMfaConfiguration
-  local smscfg = is_object(sms) and sms.SmsConfiguration or nil
-  local caller = is_object(smscfg) and (
-    (type(smscfg.SnsCallerArn) == "string" and smscfg.SnsCallerArn ~= "")
-    or (is_object(smscfg.EumsSms) and type(smscfg.EumsSms.CallerArn) == "string"
-        and smscfg.EumsSms.CallerArn ~= ""))
-  local totp = config.SoftwareTokenMfaConfiguration
-  return {
-    sms = caller and true or false,
-    totp = is_object(totp) and totp.Enabled == true,
-    email = is_object(config.EmailMfaConfiguration),
-    webauthn = is_object(config.WebAuthnConfiguration),
-  }
-end
+_M.factors = mfa.factors
 
 local function flatten(v, prefix, out)
   if is_object(v) and next(v) ~= nil then
@@ -213,11 +196,11 @@ end
 -- together"; WebAuthn may stay); a TOTP section that `before` had and `after` clears is sent
 -- as { Enabled = false }, so that a server that merges instead of replacing turns it off too.
 local function shape_request(after, before)
-  local mode = after.MfaConfiguration or "OFF"
+  local mode = after[mfa.MODE] or mfa.MODE_OFF
   local request = deep_copy(after)
-  request.MfaConfiguration = mode
+  request[mfa.MODE] = mode
   local dropped = {}
-  if mode == "OFF" then
+  if mode == mfa.MODE_OFF then
     for _, s in ipairs(FACTOR_SECTIONS) do
       if request[s] ~= nil then
         dropped[#dropped + 1] = s
@@ -241,9 +224,9 @@ end
 function _M.preflight(after, before, describe)
   before = before or {}
   local violations = {}
-  local mode = after.MfaConfiguration or "OFF"
+  local mode = after[mfa.MODE] or mfa.MODE_OFF
   local f = _M.factors(after)
-  if (mode == "ON" or mode == "OPTIONAL") and not (f.sms or f.totp or f.email) then
+  if mfa.MODES_NEEDING_FACTOR[mode] and not mfa.has_factor(after) then
     violations[#violations + 1] = {
       path = "MfaConfiguration", rule = "preflight",
       message = "MfaConfiguration " .. mode .. " needs an enabled factor: SMS with a caller ARN "
@@ -254,7 +237,7 @@ function _M.preflight(after, before, describe)
   -- AWS validates an SMS section before the mode: without a caller ARN it is refused
   -- ("Invalid SMS MFA configuration given, external id and a valid caller arn are required").
   -- With OFF the section is not sent, so it does not matter there.
-  if mode ~= "OFF" and is_object(after.SmsMfaConfiguration) and not f.sms then
+  if mode ~= mfa.MODE_OFF and is_object(after.SmsMfaConfiguration) and not f.sms then
     violations[#violations + 1] = {
       path = "SmsMfaConfiguration.SmsConfiguration", rule = "preflight",
       message = "SmsMfaConfiguration needs SmsConfiguration with SnsCallerArn or EumsSms.CallerArn "
@@ -267,11 +250,12 @@ function _M.preflight(after, before, describe)
   -- Tier: email MFA (unless it is dropped because MFA goes OFF) and WebAuthn's
   -- FactorConfiguration need Essentials or higher; checked only when the change touches them.
   local needs_tier = {}
-  if mode ~= "OFF" and touches(before, after, "EmailMfaConfiguration") then
-    needs_tier[#needs_tier + 1] = "EmailMfaConfiguration"
-  end
-  if touches(before, after, "WebAuthnConfiguration", "FactorConfiguration") then
-    needs_tier[#needs_tier + 1] = "WebAuthnConfiguration.FactorConfiguration"
+  for _, feature in ipairs(mfa.TIER_FEATURES) do
+    -- a factor section is not sent when MFA goes OFF, so its tier does not matter then
+    if not (mode == mfa.MODE_OFF and mfa.is_factor(feature.section))
+        and touches(before, after, feature.section, feature.member) then
+      needs_tier[#needs_tier + 1] = feature.path
+    end
   end
   if #needs_tier > 0 then
     if not describe then
@@ -283,8 +267,8 @@ function _M.preflight(after, before, describe)
     end
     local tier = pool.UserPool and pool.UserPool.UserPoolTier
     -- AWS: "Defaults to ESSENTIALS"; an emulator that stores no tier is taken at that word.
-    if tier ~= nil and tier ~= NULL and not TIERS_WITH_ESSENTIALS[tier] then
-      for _, path in ipairs(needs_tier) do
+    for _, path in ipairs(needs_tier) do
+      if not mfa.tier_allows(tier, path) then
         violations[#violations + 1] = {
           path = path, rule = "preflight",
           message = path .. " needs the Essentials tier or higher; this pool is " .. tostring(tier),
