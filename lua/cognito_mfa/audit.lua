@@ -14,6 +14,15 @@ local _M = {}
 local DEFAULT_CONCURRENCY = 8
 local MAX_CONCURRENCY = require("cognito_mfa.core").MAX_CONCURRENCY
 
+-- The client to send with: its adaptive twin unless opts.adaptive is false (clients of other
+-- kinds, e.g. test fakes, are used as they are).
+local function paced(client, opts)
+  if opts.adaptive ~= false and type(client) == "table" and type(client.adaptive) == "function" then
+    return client:adaptive()
+  end
+  return client
+end
+
 local function pool_list(client, pools)
   local list = {}
   if pools == nil then
@@ -55,7 +64,9 @@ end
 -- @param client a cognito_mfa client
 -- @tab[opt] opts pools (ids; nil: every pool in the region), rules (default: the baseline),
 --   params (baseline parameters), concurrency (default 8), budget (of each call into a rule:
---   { instructions, memory_kb, seconds }, default policy.BUDGET)
+--   { instructions, memory_kb, seconds }, default policy.BUDGET), adaptive (default true: send
+--   with client:adaptive(), client-side rate limiting that keeps to the service's request-rate
+--   quota; false: with the client as it is)
 -- @return { pools = { { id, name, passed, findings, results, config, tier, error } },
 --   passed, failed_count, error_count }, or nil and an error object when the pools cannot be
 --   listed
@@ -70,6 +81,7 @@ function _M.run(client, opts)
       or concurrency % 1 ~= 0 then
     error("audit: concurrency must be a whole number from 1 to " .. MAX_CONCURRENCY, 2)
   end
+  client = paced(client, opts)
   local list, lerr = pool_list(client, opts.pools)
   if not list then
     return nil, lerr
@@ -137,7 +149,7 @@ end
 -- each pool is read again, its rules re-evaluated and the fixes applied to what it holds now.
 -- @param client a cognito_mfa client
 -- @tab report what run returned
--- @tab[opt] opts dry_run (send nothing), budget (default: the report's)
+-- @tab[opt] opts dry_run (send nothing), budget (default: the report's), adaptive (as for run)
 -- @return a list of { id, result, error } (result as workflow.modify returns it, with
 --   result.fixed naming the rules whose fix ran and result.fix_errors the fixes that raised)
 function _M.fix(client, report, opts)
@@ -145,6 +157,7 @@ function _M.fix(client, report, opts)
     error("audit.fix: report must be what audit.run returned", 2)
   end
   opts = opts or {}
+  client = paced(client, opts)
   local outcomes = {}
   for _, entry in ipairs(report.pools) do
     local fixable = false

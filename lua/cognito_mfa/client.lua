@@ -10,6 +10,7 @@ local resty = require "cognito_mfa.resty"
 
 local error = error
 local floor = math.floor
+local getenv = os.getenv
 local ipairs = ipairs
 local pairs = pairs
 local pcall = pcall
@@ -107,11 +108,16 @@ function _M.new(opts)
   if not c then
     return nil, err
   end
+  local options = {}
+  for k, v in pairs(opts) do options[k] = v end
   local self = {
     core = c,
     transport = opts.transport,
     debug = opts.debug,
     sleep = opts.sleep or core.sleep,
+    options = options,   -- for the adaptive twin (see _M:adaptive)
+    -- the user chose a retry mode (a profile's retry_mode is not seen here: see _M:adaptive)
+    mode_chosen = opts.retry_mode ~= nil or (getenv("AWS_RETRY_MODE") or "") ~= "",
   }
   if resty.in_nginx() and (not self.transport or resty.is_transport(self.transport)) then
     -- libcurl would block the nginx worker: do the I/O on cosockets instead, back off with
@@ -290,8 +296,34 @@ function _M:modify_user_pool_mfa_config(user_pool_id, change, opts)
   return require("cognito_mfa.workflow").modify(self, user_pool_id, change, opts)
 end
 
---- Audits pools against a policy (see cognito_mfa.audit).
--- @tab[opt] opts pools, rules, params, concurrency
+--- The client that audits (and their fixes) send with: this one when its retry mode is
+-- adaptive or was chosen (the retry_mode option or AWS_RETRY_MODE), else an adaptive twin made
+-- once with the same options, so that a fleet of calls keeps to the service's request-rate
+-- quota instead of failing on throttling. A retry_mode set only in the shared config file's
+-- profile is not seen by this test: pass it as the option (the CLI does) to have it honoured.
+-- @return a client (this one or its twin; the twin is closed with this one)
+function _M:adaptive()
+  if self.twin then
+    return self.twin
+  end
+  if self.mode_chosen or self:retry_mode() == "adaptive" then
+    return self
+  end
+  local opts = {}
+  for k, v in pairs(self.options) do opts[k] = v end
+  opts.retry_mode = "adaptive"
+  local twin = _M.new(opts)
+  if not twin then
+    return self   -- the same options made this client: not expected, but it still works
+  end
+  twin.mode_chosen = true
+  self.twin = twin
+  return twin
+end
+
+--- Audits pools against a policy (see cognito_mfa.audit). Sends with self:adaptive() unless
+-- opts.adaptive is false.
+-- @tab[opt] opts pools, rules, params, concurrency, adaptive
 -- @return report { pools = { { id, name, passed, findings } }, passed } or nil, err
 function _M:audit(opts)
   local perr = phase_error(self)
@@ -361,6 +393,9 @@ function _M:credentials_source() return self.core:credentials_source() end
 
 --- Releases the connection and resources now (also done by the garbage collector).
 function _M:close()
+  if self.twin then
+    self.twin:close()
+  end
   self.core:close()
 end
 
