@@ -352,21 +352,29 @@ end
 -- problems come back as nil, err (kind "credentials").
 -- @tab[opt] want { paced = true }: commands that send many requests (audit, plan, apply) use
 --   retry mode adaptive unless --retry-mode, AWS_RETRY_MODE or the profile's retry_mode says
+--   otherwise, and then cognito_mfa.client.PACED_MAX_ATTEMPTS attempts unless AWS_MAX_ATTEMPTS
+--   or the profile's max_attempts says otherwise
 function Context:client(want)
   if self._client then
     return self._client
   end
   local g = self.globals
-  local mode = g.retry_mode
-  if not mode and want and want.paced then
-    -- the mode as the core would resolve it, passed on so the library's audit keeps to it
-    mode = self.getenv("AWS_RETRY_MODE")
-    mode = mode ~= "" and mode or self:profile_setting("retry_mode")
-    mode = mode ~= "" and mode or "adaptive"
+  local mode, attempts = g.retry_mode, nil
+  if want and want.paced then
+    if not mode then
+      -- the mode as the core would resolve it, passed on so the library's audit keeps to it
+      mode = self.getenv("AWS_RETRY_MODE")
+      mode = mode ~= "" and mode or self:profile_setting("retry_mode")
+      mode = mode ~= "" and mode or "adaptive"
+    end
+    if mode == "adaptive" and (self.getenv("AWS_MAX_ATTEMPTS") or "") == ""
+        and (self:profile_setting("max_attempts") or "") == "" then
+      attempts = require("cognito_mfa.client").PACED_MAX_ATTEMPTS
+    end
   end
   local opts = {
     region = g.region, profile = g.profile, endpoint_url = g.endpoint_url,
-    retry_mode = mode, max_rate = g.max_rate,
+    retry_mode = mode, max_attempts = attempts, max_rate = g.max_rate,
     ca_file = g.ca_bundle,
     verify_tls = g.no_verify_ssl and false or nil,
     connect_timeout = (g.connect_timeout or 0) > 0 and g.connect_timeout or nil,
