@@ -125,7 +125,7 @@ print()
 print("fleet: %.2f s wall; %d requests admitted, %d throttled answers; ideal (quota's pace of the "
       "busiest account-region, %d requests at %g/s) %.2f s; ideal / wall = %.2f (goal >= 0.8)"
       % (wall, st["admitted"], st["throttled"], busiest, rate, ideal, ideal / wall))
-open(sys.argv[1] + ".wall", "w").write("%.2f %.2f" % (wall, ideal))
+open(sys.argv[1] + ".wall", "w").write("%.2f %.2f\n" % (wall, ideal))
 EOF
 [ "$status" = 0 ] || echo "(some audit process failed: see above)"
 
@@ -133,7 +133,7 @@ if [ "${CMFA_BENCH_BOTO3:-1}" != 0 ] && python3 -c "import boto3" 2>/dev/null; t
   echo
   echo "boto3: one request after another over the same fleet (retry mode adaptive, max_attempts 5)"
   reset
-  python3 - "$ENDPOINT" "$ACCOUNTS" "$REGIONS" "$RATE" <<'EOF'
+  python3 - "$ENDPOINT" "$ACCOUNTS" "$REGIONS" "$RATE" "$WORK/boto3.wall" <<'EOF'
 import sys, time
 import boto3
 from botocore.config import Config
@@ -161,10 +161,16 @@ for a in range(1, accounts + 1):
             except ClientError:
                 errors += 1
 wall = time.monotonic() - t0
+open(sys.argv[5], "w").write("%.2f\n" % wall)
 print("boto3 serial: %.2f s wall for %d pools (%d in error), %d requests; the same requests at "
       "%g/s one account-region after another: %.2f s" % (wall, pools, errors, requests, rate, requests / rate))
 EOF
-  read -r WALL IDEAL <"$WORK/stats.json.wall"
+  read -r WALL IDEAL <"$WORK/stats.json.wall" || true
+  read -r BOTO <"$WORK/boto3.wall" || true
   echo
-  echo "side by side: cognito-mfa fleet ${WALL} s (ideal ${IDEAL} s) | boto3 serial: see above"
+  printf '%-40s %10s %14s\n' "" "wall (s)" "ideal / wall"
+  printf '%-40s %10s %14s\n' "cognito-mfa, 20 account-regions at once" "$WALL" \
+    "$(python3 -c "print('%.2f' % ($IDEAL / $WALL))")"
+  printf '%-40s %10s %14s\n' "boto3, serial" "$BOTO" "$(python3 -c "print('%.2f' % ($IDEAL / $BOTO))")"
+  echo "cognito-mfa is $(python3 -c "print('%.1f' % ($BOTO / $WALL))") times faster than the serial boto3 loop"
 fi
