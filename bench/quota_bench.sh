@@ -18,7 +18,8 @@
 #   bench/quota_bench.sh [POOLS [ACCOUNTS]]
 #
 # Environment: CMFA_BUILD_DIR (default ./build), CMFA_LUA (lua5.4 or luajit; default lua5.4),
-# CMFA_BENCH_RATE (default 15), CMFA_BENCH_CONCURRENCY (default 16), CMFA_BENCH_BOTO3 (0 skips
+# CMFA_BENCH_RATE (default 15), CMFA_BENCH_CONCURRENCY (default 16), CMFA_BENCH_MAX_RATE (the
+# clients' max_rate, default none: adaptive mode finds the rate alone), CMFA_BENCH_BOTO3 (0 skips
 # the boto3 loop, which takes about as long as the fleet's requests at RATE one account-region
 # after another: some 80 s with the defaults). Loopback only; the server started here is stopped
 # by its pid.
@@ -33,6 +34,7 @@ LUA=${CMFA_LUA:-lua5.4}
 BUILD=${CMFA_BUILD_DIR:-$ROOT/build}
 RATE=${CMFA_BENCH_RATE:-15}
 CONCURRENCY=${CMFA_BENCH_CONCURRENCY:-16}
+MAX_RATE=${CMFA_BENCH_MAX_RATE:-}
 case "$LUA" in *luajit*) FLAVOUR=luajit ;; *) FLAVOUR=lua5.4 ;; esac
 NKEYS=$((ACCOUNTS * 2))
 PER=$(((POOLS + NKEYS - 1) / NKEYS))   # pools per account-region
@@ -74,12 +76,12 @@ reset() { curl -sS -X POST "$ENDPOINT/__reset" >/dev/null; }
 
 cat >"$WORK/audit.lua" <<'EOF'
 local cognito_mfa = require "cognito_mfa"
-local endpoint, key, region, concurrency = arg[1], arg[2], arg[3], tonumber(arg[4])
+local endpoint, key, region, concurrency, max_rate = arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5])
 local function now()
   local h = io.popen("date +%s.%N"); local t = tonumber(h:read("*l")); h:close(); return t
 end
 local client = assert(cognito_mfa.client {
-  endpoint_url = endpoint, region = region,
+  endpoint_url = endpoint, region = region, max_rate = max_rate,
   credentials = { access_key_id = key, secret_access_key = "benchSecretKey" },
 })
 local t0 = now()
@@ -95,7 +97,7 @@ EOF
 
 echo "quota: $RATE requests/s per access key and region (burst $RATE); $NKEYS account-regions x $PER pools; $LUA, concurrency $CONCURRENCY"
 echo
-echo "cognito-mfa: $NKEYS Lua processes at once, one client:audit each"
+echo "cognito-mfa: $NKEYS Lua processes at once, one client:audit each${MAX_RATE:+, max_rate $MAX_RATE}"
 printf '%-14s %-10s %5s %6s %8s %9s\n' "access key" region pools errors seconds send_rate
 reset
 T0=$(now)
@@ -103,7 +105,7 @@ pids=()
 i=0
 for a in $(seq -w 1 "$ACCOUNTS"); do
   for r in $REGIONS; do
-    "$LUA" "$WORK/audit.lua" "$ENDPOINT" "AKIDBENCH$a" "$r" "$CONCURRENCY" >"$WORK/out.$i" 2>&1 &
+    "$LUA" "$WORK/audit.lua" "$ENDPOINT" "AKIDBENCH$a" "$r" "$CONCURRENCY" "$MAX_RATE" >"$WORK/out.$i" 2>&1 &
     pids+=($!)
     i=$((i + 1))
   done
@@ -113,7 +115,8 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 T1=$(now)
 cat "$WORK"/out.*
 curl -sS "$ENDPOINT/__stats" >"$WORK/stats.json"
-python3 - "$WORK/stats.json" "$T0" "$T1" "$RATE" <<'EOF'
+cat "$WORK"/out.* >"$WORK/outs"
+python3 - "$WORK/stats.json" "$T0" "$T1" "$RATE" "$WORK/outs" <<'EOF'
 import json, sys
 st = json.load(open(sys.argv[1]))
 wall = float(sys.argv[3]) - float(sys.argv[2])
@@ -125,6 +128,9 @@ print()
 print("fleet: %.2f s wall; %d requests admitted, %d throttled answers; ideal (quota's pace of the "
       "busiest account-region, %d requests at %g/s) %.2f s; ideal / wall = %.2f (goal >= 0.8)"
       % (wall, st["admitted"], st["throttled"], busiest, rate, ideal, ideal / wall))
+slowest = max(float(line.split()[4]) for line in open(sys.argv[5]) if len(line.split()) == 6)
+print("slowest single audit (without process start-up): %.2f s; ideal / slowest = %.2f"
+      % (slowest, ideal / slowest))
 open(sys.argv[1] + ".wall", "w").write("%.2f %.2f\n" % (wall, ideal))
 EOF
 [ "$status" = 0 ] || echo "(some audit process failed: see above)"
