@@ -161,6 +161,14 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
     assert.is_true(st.throttled > 0)
   end)
 
+  it("audit { adaptive = <not a boolean> } raises", function()
+    local client = helpers.client(peer)
+    local ok, err = pcall(client.audit, client, { adaptive = "yes" })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("audit: adaptive must be a boolean, got string", 1, true))
+    client:close()
+  end)
+
   it("audit { adaptive = false } sends with the client as it is", function()
     local report = audit({}, { concurrency = 16, adaptive = false }, FEW)
     assert.is_true(report.error_count > 0)

@@ -81,6 +81,9 @@ function _M.run(client, opts)
       or concurrency % 1 ~= 0 then
     error("audit: concurrency must be a whole number from 1 to " .. MAX_CONCURRENCY, 2)
   end
+  if opts.adaptive ~= nil and type(opts.adaptive) ~= "boolean" then
+    error("audit: adaptive must be a boolean, got " .. type(opts.adaptive), 2)
+  end
   client = paced(client, opts)
   local list, lerr = pool_list(client, opts.pools)
   if not list then
