@@ -108,13 +108,15 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
       assert.are.equal(REQUESTS, st.admitted)
       assert.is_true(seconds <= BOUND * PACE,
         string.format("%.2f s is more than %.2f x the quota's pace of %.2f s", seconds, BOUND, PACE))
-      -- the limiter settled near the quota: the server admitted at close to the quota's rate,
-      -- and the client's rate (a CUBIC sawtooth: 0.7 times the rate in use after each throttled
-      -- answer, probing above it after) ends within a throttle or two of it
+      -- the limiter settled near the quota: the server admitted at close to the quota's rate
+      -- all along. The client's send_rate is a CUBIC sawtooth (after each throttled answer 0.7
+      -- times the lower of its rate and the measured rate, then probing above the quota), so its
+      -- value at the end is only checked to be engaged and not running away (measured at the
+      -- end of runs: 6.5 to 17.6 per second).
       assert.are.equal("adaptive", paced:retry_mode())
       assert.is_true(key.admitted_rate >= 0.8 * RATE and key.admitted_rate <= 1.1 * RATE,
         "admitted rate " .. key.admitted_rate)
-      assert.is_true(paced:send_rate() >= 0.45 * RATE and paced:send_rate() <= 2 * RATE,
+      assert.is_true(paced:send_rate() >= 0.25 * RATE and paced:send_rate() <= 2 * RATE,
         "send_rate " .. paced:send_rate())
       assert.are.equal(failing(POOLS), report.failed_count)
       client:close()
@@ -190,6 +192,35 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
     assert.are.equal(0, out.ErrorCount)
     assert.are.equal(FEW, #out.Pools)
     assert.are.equal(failing(FEW), out.FailedCount)
+  end)
+
+  it("the CLI picks adaptive mode and 5 attempts for audit, plan and apply unless told otherwise", function()
+    reset(5)
+    local home = run.tempdir()
+    run.write(home .. "/desired.json", '{"*": {"MfaConfiguration": "ON"}}')
+    local function client_line(args, env)
+      local full = { "--endpoint-url", peer.endpoint, "--debug" }
+      for _, a in ipairs(args) do full[#full + 1] = a end
+      local r = run.run(full, { home = home, env = env })
+      return r.stderr:match("client: [^\n]*retry mode (%w+, %d+) attempts") or r.stderr
+    end
+    local audit_args = { "audit", "--output", "json" }
+    local plan_args = { "plan", "--desired", home .. "/desired.json" }
+    local apply_args = { "apply", "--desired", home .. "/desired.json" }   -- declined: no stdin
+    local list_args = { "list-user-pools", "--max-results", "5" }
+    assert.are.equal("adaptive, 5", client_line(audit_args))
+    assert.are.equal("adaptive, 5", client_line(plan_args))
+    assert.are.equal("adaptive, 5", client_line(apply_args))
+    assert.are.equal("standard, 3", client_line(list_args))
+    assert.are.equal("adaptive, 3", client_line(list_args, { AWS_RETRY_MODE = "adaptive" }))
+    assert.are.equal("standard, 3", client_line({ "--retry-mode", "standard", "audit" }))
+    assert.are.equal("standard, 3", client_line(audit_args, { AWS_RETRY_MODE = "standard" }))
+    assert.are.equal("adaptive, 2", client_line(audit_args, { AWS_MAX_ATTEMPTS = "2" }))
+    run.write(home .. "/config", "[default]\nretry_mode = standard\n")
+    assert.are.equal("standard, 3", client_line(audit_args, { AWS_CONFIG_FILE = home .. "/config" }))
+    run.write(home .. "/config", "[default]\nmax_attempts = 4\n")
+    assert.are.equal("adaptive, 4", client_line(audit_args, { AWS_CONFIG_FILE = home .. "/config" }))
+    run.cleanup(home)
   end)
 
   it("the CLI's audit keeps to --retry-mode standard when asked", function()

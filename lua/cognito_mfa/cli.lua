@@ -390,9 +390,9 @@ function Context:client(want)
   if not client then
     return nil, err
   end
-  self:debug(format("client: region %s, endpoint %s, credentials from %s",
+  self:debug(format("client: region %s, endpoint %s, credentials from %s, retry mode %s, %d attempts",
     tostring(client:region()), tostring(client:endpoint()),
-    tostring(client:credentials_source())))
+    tostring(client:credentials_source()), client:retry_mode(), client:max_attempts()))
   self._client = client
   return client
 end
