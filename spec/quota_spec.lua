@@ -123,6 +123,28 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
     end)
   end
 
+  it("the server throttles as Cognito does: 400 TooManyRequestsException, Rate exceeded", function()
+    control(peer, "POST", "/__reset", cognito_mfa.encode_json { rate = 1, burst = 1, pools = 3 })
+    local client = helpers.client(peer, { retry_mode = "standard", max_attempts = 1 })
+    assert(client:get_user_pool_mfa_config { UserPoolId = "us-east-1_q00000001" })
+    local out, err = client:get_user_pool_mfa_config { UserPoolId = "us-east-1_q00000001" }
+    assert.is_nil(out)
+    assert.are.equal("TooManyRequestsException", err.code)
+    assert.are.equal(400, err.status)
+    assert.truthy(err.message:find("Rate exceeded", 1, true))
+    assert.is_true(err.retryable)
+    -- another access key, or another region, has a bucket of its own
+    local other = helpers.client(peer, { retry_mode = "standard", max_attempts = 1, credentials = {
+      access_key_id = "AKIDOTHER", secret_access_key = "x" } })
+    assert(other:get_user_pool_mfa_config { UserPoolId = "us-east-1_q00000001" })
+    local west = helpers.client(peer, { retry_mode = "standard", max_attempts = 1, region = "us-west-2" })
+    assert(west:get_user_pool_mfa_config { UserPoolId = "us-west-2_q00000002" })
+    local st = control(peer, "GET", "/__stats")
+    assert.are.equal(4, st.requests)
+    assert.are.equal(1, st.throttled)
+    client:close(); other:close(); west:close()
+  end)
+
   it("uses an adaptive twin only for what the user did not choose", function()
     if (os.getenv("AWS_RETRY_MODE") or "") ~= "" or (os.getenv("AWS_MAX_ATTEMPTS") or "") ~= "" then
       return   -- the environment chose for every client of this process
