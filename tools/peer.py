@@ -19,6 +19,9 @@ KIND: moto           moto's server (python3 -m moto.server), signatures not chec
                      moto and cognito-local for what they ignore
       sso            tools/sso_server.py: SSO portal and OIDC (device flow with 2 pending
                      polls and slow_down under 0.3 s between polls)
+      quota          tools/quota_server.py: enforces a request-rate quota per access key and
+                     region (15 requests/s, burst 15; POST /__reset changes it) over 150
+                     synthetic pools per account-region
 
 Environment given to COMMAND: CMFA_TEST_ENDPOINT, CMFA_TEST_PEER, and for moto-auth
 CMFA_TEST_ACCESS_KEY_ID / CMFA_TEST_SECRET_ACCESS_KEY. Only processes this script started are
@@ -86,9 +89,9 @@ def start(kind):
     env = dict(os.environ)
     cwd = None
     info = {"peer": kind}
-    if kind in ("fault", "fault-tls", "aws-rules", "sso"):
-        script = {"aws-rules": "aws_rules_server.py",
-                  "sso": "sso_server.py"}.get(kind, "fault_server.py")
+    if kind in ("fault", "fault-tls", "aws-rules", "sso", "quota"):
+        script = {"aws-rules": "aws_rules_server.py", "sso": "sso_server.py",
+                  "quota": "quota_server.py"}.get(kind, "fault_server.py")
         cmd = [sys.executable, os.path.join(HERE, script), "--port", "0"]
         if kind == "sso":
             cmd += ["--pending", "2", "--min-interval", "0.3"]

@@ -16,6 +16,15 @@ local _M = {}
 local DEFAULT_CONCURRENCY = 8
 local MAX_CONCURRENCY = require("cognito_mfa.core").MAX_CONCURRENCY
 
+-- The client to send with: its adaptive twin unless opts.adaptive is false (clients of other
+-- kinds, e.g. test fakes, are used as they are).
+local function paced(client, opts)
+  if opts.adaptive ~= false and type(client) == "table" and type(client.adaptive) == "function" then
+    return client:adaptive()
+  end
+  return client
+end
+
 local function pool_list(client, pools)
   local list = {}
   if pools == nil then
@@ -140,7 +149,9 @@ end
 --   { instructions, memory_kb, seconds }, default policy.BUDGET); on_pool (a function(entry)
 --   called for each pool as soon as it is done: the pools are then read in batches of
 --   `batch` pools, default max(8 * concurrency, 64)), keep_pools (default true; false keeps
---   no entry in the report, for estates too large to hold: stream them with on_pool)
+--   no entry in the report, for estates too large to hold: stream them with on_pool);
+--   adaptive (default true: send with client:adaptive(), client-side rate limiting that keeps
+--   to the service's request-rate quota; false: with the client as it is)
 -- @return { pools = { { id, name, passed, findings, results, config, tier, region,
 --   account_id (from the pool's ARN when DescribeUserPool was read), error, errors (a list of
 --   error objects, each with .operation) } }, passed, failed_count, error_count,
@@ -163,6 +174,10 @@ function _M.run(client, opts)
   if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then
     error("audit: batch must be a whole number of pools, at least 1", 2)
   end
+  if opts.adaptive ~= nil and type(opts.adaptive) ~= "boolean" then
+    error("audit: adaptive must be a boolean, got " .. type(opts.adaptive), 2)
+  end
+  client = paced(client, opts)
   local list, lerr = pool_list(client, opts.pools)
   if not list then
     return nil, lerr
@@ -207,7 +222,7 @@ end
 -- each pool is read again, its rules re-evaluated and the fixes applied to what it holds now.
 -- @param client a cognito_mfa client
 -- @tab report what run returned
--- @tab[opt] opts dry_run (send nothing), budget (default: the report's)
+-- @tab[opt] opts dry_run (send nothing), budget (default: the report's), adaptive (as for run)
 -- @return a list of { id, result, error } (result as workflow.modify returns it, with
 --   result.fixed naming the rules whose fix ran and result.fix_errors the fixes that raised)
 function _M.fix(client, report, opts)
@@ -215,6 +230,7 @@ function _M.fix(client, report, opts)
     error("audit.fix: report must be what audit.run returned", 2)
   end
   opts = opts or {}
+  client = paced(client, opts)
   local outcomes = {}
   for _, entry in ipairs(report.pools) do
     local fixable = false

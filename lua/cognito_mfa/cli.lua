@@ -123,6 +123,11 @@ local GLOBAL_OPTIONS = {
   { name = "--cli-read-timeout", key = "read_timeout", arg = "SECONDS", number = true,
     max = 86400,
     help = "Read timeout in seconds (0: the default)." },
+  { name = "--retry-mode", key = "retry_mode", arg = "MODE", choices = { "standard", "adaptive", "legacy" },
+    help = "standard or adaptive (client-side rate limiting that backs off on throttling) (else "
+      .. "AWS_RETRY_MODE, the profile's retry_mode; audit, plan and apply: adaptive, others: standard)." },
+  { name = "--max-rate", key = "max_rate", arg = "N", number = true,
+    help = "Send at most N requests per second (a client-side cap, in every retry mode)." },
   { name = "--no-paginate", key = "no_paginate", flag = true,
     help = "Make one call only, even when the result has more pages." },
   { name = "--version", key = "version", flag = true, help = "Print the version and exit." },
@@ -347,13 +352,31 @@ end
 
 --- The client for the global options (created once). Credentials and configuration
 -- problems come back as nil, err (kind "credentials").
-function Context:client()
+-- @tab[opt] want { paced = true }: commands that send many requests (audit, plan, apply) use
+--   retry mode adaptive unless --retry-mode, AWS_RETRY_MODE or the profile's retry_mode says
+--   otherwise, and then cognito_mfa.client.PACED_MAX_ATTEMPTS attempts unless AWS_MAX_ATTEMPTS
+--   or the profile's max_attempts says otherwise
+function Context:client(want)
   if self._client then
     return self._client
   end
   local g = self.globals
+  local mode, attempts = g.retry_mode, nil
+  if want and want.paced then
+    if not mode then
+      -- the mode as the core would resolve it, passed on so the library's audit keeps to it
+      mode = self.getenv("AWS_RETRY_MODE")
+      mode = mode ~= "" and mode or self:profile_setting("retry_mode")
+      mode = mode ~= "" and mode or "adaptive"
+    end
+    if mode == "adaptive" and (self.getenv("AWS_MAX_ATTEMPTS") or "") == ""
+        and (self:profile_setting("max_attempts") or "") == "" then
+      attempts = require("cognito_mfa.client").PACED_MAX_ATTEMPTS
+    end
+  end
   local opts = {
     region = g.region, profile = g.profile, endpoint_url = g.endpoint_url,
+    retry_mode = mode, max_attempts = attempts, max_rate = g.max_rate,
     ca_file = g.ca_bundle,
     verify_tls = g.no_verify_ssl and false or nil,
     connect_timeout = (g.connect_timeout or 0) > 0 and g.connect_timeout or nil,
@@ -369,9 +392,9 @@ function Context:client()
   if not client then
     return nil, err
   end
-  self:debug(format("client: region %s, endpoint %s, credentials from %s",
+  self:debug(format("client: region %s, endpoint %s, credentials from %s, retry mode %s, %d attempts",
     tostring(client:region()), tostring(client:endpoint()),
-    tostring(client:credentials_source())))
+    tostring(client:credentials_source()), client:retry_mode(), client:max_attempts()))
   self._client = client
   return client
 end
@@ -1146,6 +1169,9 @@ local function run(ctx, argv)
       i = i + 1
       break
     end
+  end
+  if ctx.globals.max_rate and not (ctx.globals.max_rate > 0 and ctx.globals.max_rate < 1e9) then
+    return ctx:usage_error("--max-rate must be a positive number of requests per second")
   end
   local rest = {}
   for j = i, #argv do

@@ -179,7 +179,7 @@ local function cmd_audit(ctx, opts)
   if opts.dry_run and not opts.fix then
     return ctx:usage_error("--dry-run goes with --fix", "audit")
   end
-  local client, cerr = ctx:client()
+  local client, cerr = ctx:client { paced = true }
   if not client then
     return ctx:report(cerr)
   end
@@ -433,7 +433,7 @@ local function make_plan(ctx, opts)
   if not desired then
     return nil, ctx:usage_error("--desired: " .. derr)
   end
-  local client, err = ctx:client()
+  local client, err = ctx:client { paced = true }
   if not client then
     return nil, ctx:report(err)
   end

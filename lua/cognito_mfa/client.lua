@@ -10,6 +10,7 @@ local resty = require "cognito_mfa.resty"
 
 local error = error
 local floor = math.floor
+local getenv = os.getenv
 local ipairs = ipairs
 local pairs = pairs
 local pcall = pcall
@@ -107,11 +108,18 @@ function _M.new(opts)
   if not c then
     return nil, err
   end
+  local options = {}
+  for k, v in pairs(opts) do options[k] = v end
   local self = {
     core = c,
     transport = opts.transport,
     debug = opts.debug,
     sleep = opts.sleep or core.sleep,
+    options = options,   -- for the adaptive twin (see _M:adaptive)
+    -- did the user choose the retry mode, the attempts? (see _M:adaptive)
+    mode_chosen = opts.retry_mode ~= nil or (getenv("AWS_RETRY_MODE") or "") ~= "",
+    attempts_chosen = opts.max_attempts ~= nil or (getenv("AWS_MAX_ATTEMPTS") or "") ~= ""
+      or c:max_attempts() ~= 3,   -- not the core's default: the profile set it
   }
   if resty.in_nginx() and (not self.transport or resty.is_transport(self.transport)) then
     -- libcurl would block the nginx worker: do the I/O on cosockets instead, back off with
@@ -290,8 +298,48 @@ function _M:modify_user_pool_mfa_config(user_pool_id, change, opts)
   return require("cognito_mfa.workflow").modify(self, user_pool_id, change, opts)
 end
 
---- Audits pools against a policy (see cognito_mfa.audit).
--- @tab[opt] opts pools, rules, params, concurrency
+--- Attempts per call of the client that audits send with, unless chosen (see _M:adaptive).
+-- botocore's adaptive mode keeps standard mode's 3; at high concurrency the first burst of
+-- throttled answers arrives before the limiter has learnt the rate, and 3 attempts measurably
+-- left pools in error (spec/quota_spec.lua), so audits allow 5 (botocore's legacy default).
+_M.PACED_MAX_ATTEMPTS = 5
+
+--- The client that audits (and their fixes) send with: a client in retry mode adaptive (rate
+-- limiting that keeps to the service's request-rate quota instead of failing on throttling)
+-- with at least PACED_MAX_ATTEMPTS attempts, unless the user chose otherwise. This client when
+-- it already is one, or when its mode and attempts were chosen (the options, AWS_RETRY_MODE,
+-- AWS_MAX_ATTEMPTS, or a max_attempts other than the default 3); else a twin made once with
+-- the same options and what was not chosen set. A retry_mode of standard set only in the
+-- shared config file's profile is not told apart from the default here: pass it as the option
+-- (the CLI does) to have it honoured.
+-- @return a client (this one or its twin; the twin is closed with this one)
+function _M:adaptive()
+  if self.twin then
+    return self.twin
+  end
+  local adaptive = self:retry_mode() == "adaptive"
+  local mode = not adaptive and not self.mode_chosen and "adaptive" or nil
+  local attempts = (adaptive or mode) and not self.attempts_chosen
+    and self:max_attempts() < _M.PACED_MAX_ATTEMPTS and _M.PACED_MAX_ATTEMPTS or nil
+  if not mode and not attempts then
+    return self
+  end
+  local opts = {}
+  for k, v in pairs(self.options) do opts[k] = v end
+  opts.retry_mode = mode or opts.retry_mode
+  opts.max_attempts = attempts or opts.max_attempts
+  local twin = _M.new(opts)
+  if not twin then
+    return self   -- the same options made this client: not expected, but it still works
+  end
+  twin.mode_chosen, twin.attempts_chosen = true, true
+  self.twin = twin
+  return twin
+end
+
+--- Audits pools against a policy (see cognito_mfa.audit). Sends with self:adaptive() unless
+-- opts.adaptive is false.
+-- @tab[opt] opts pools, rules, params, concurrency, adaptive
 -- @return report { pools = { { id, name, passed, findings } }, passed } or nil, err
 function _M:audit(opts)
   local perr = phase_error(self)
@@ -361,6 +409,9 @@ function _M:credentials_source() return self.core:credentials_source() end
 
 --- Releases the connection and resources now (also done by the garbage collector).
 function _M:close()
+  if self.twin then
+    self.twin:close()
+  end
   self.core:close()
 end
 
