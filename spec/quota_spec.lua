@@ -211,9 +211,9 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
       seconds, st.admitted, st.throttled))
     assert.are.equal(3, r.code, r.stderr)   -- 3: some pool fails a rule, none in error
     local out = assert(cognito_mfa.decode_json(r.stdout))
-    assert.are.equal(0, out.ErrorCount)
-    assert.are.equal(FEW, #out.Pools)
-    assert.are.equal(failing(FEW), out.FailedCount)
+    assert.are.equal(0, out.totals.errors)
+    assert.are.equal(FEW, #out.pools)
+    assert.are.equal(failing(FEW), out.totals.failed)
   end)
 
   it("the CLI picks adaptive mode and 5 attempts for audit, plan and apply unless told otherwise", function()
@@ -252,6 +252,6 @@ describe("audit under a request-rate quota of " .. RATE .. " requests/s", functi
       "--concurrency", "16", "--output", "json" }, { home = home })
     run.cleanup(home)
     local out = assert(cognito_mfa.decode_json(r.stdout))
-    assert.is_true(out.ErrorCount > 0)
+    assert.is_true(out.totals.errors > 0)
   end)
 end)
