@@ -1,6 +1,6 @@
 --- The workflow commands of the cognito-mfa tool: audit, modify, plan and apply.
 -- They register into cognito_mfa.cli; see `cognito-mfa <command> help`.
--- @module cognito_mfa.cli_workflow
+-- @module cognito_mfa.cli.workflow
 
 local cognito_mfa = require "cognito_mfa"
 local audit = require "cognito_mfa.audit"

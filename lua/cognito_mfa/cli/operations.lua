@@ -1,0 +1,341 @@
+--- The operation commands of the cognito-mfa tool (get-user-pool-mfa-config,
+-- set-user-pool-mfa-config, list-user-pools, describe-user-pool, ...), derived from the model:
+-- each input member becomes an option (`SmsMfaConfiguration` -> `--sms-mfa-configuration`),
+-- so a member added to the C model is a new option here with no change. Values, skeletons,
+-- --cli-input-json, pagination and the call itself.
+-- @module cognito_mfa.cli.operations
+
+local cognito_mfa = require "cognito_mfa"
+
+local concat = table.concat
+local getmetatable = getmetatable
+local ipairs = ipairs
+local pairs = pairs
+local require = require
+local setmetatable = setmetatable
+local sort = table.sort
+local tostring = tostring
+local type = type
+
+local _M = {}
+
+local PROG = "cognito-mfa"
+
+-- What each modelled operation does (the model carries no documentation). An operation
+-- without an entry still gets a command, with a generic description.
+local SHORT = {
+  GetUserPoolMfaConfig = "Show a user pool's MFA configuration.",
+  SetUserPoolMfaConfig = "Set (replace) a user pool's MFA configuration.",
+  ListUserPools = "List the user pools, following every page.",
+  DescribeUserPool = "Show a user pool's configuration.",
+}
+
+local SUMMARIES = {
+  GetUserPoolMfaConfig = "Shows the MFA configuration of a user pool: SMS, authenticator app "
+    .. "(software token), email and passkey (WebAuthn) settings, and whether MFA is OFF, ON "
+    .. "or OPTIONAL.",
+  SetUserPoolMfaConfig = "Sets the MFA configuration of a user pool. This REPLACES the whole "
+    .. "configuration: sections left out are turned off (AWS semantics). Read it first with "
+    .. "get-user-pool-mfa-config and send everything you want to keep.",
+  ListUserPools = "Lists the user pools of the account in the region. Follows NextToken "
+    .. "through every page (page size --max-results) and prints the merged UserPools, unless "
+    .. "--no-paginate is given.",
+  DescribeUserPool = "Shows the configuration of a user pool.",
+}
+
+-- Pagination (botocore's paginators-1.json for cognito-idp): the model has no paginators.
+local PAGINATORS = {
+  ListUserPools = {
+    input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
+    result_key = "UserPools",
+  },
+}
+
+--- The option name for a member: PascalCase to --kebab-case (as the AWS CLI's xform_name).
+-- @string name e.g. "SmsMfaConfiguration"
+-- @treturn string e.g. "sms-mfa-configuration"
+function _M.kebab(name)
+  local s = name:gsub("(%u)(%u%l)", "%1-%2"):gsub("([%l%d])(%u)", "%1-%2")
+  return s:lower()
+end
+
+local function copy(t)
+  local out = setmetatable({}, getmetatable(t))
+  for k, v in pairs(t) do
+    out[k] = v
+  end
+  return out
+end
+
+local function trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+
+-- -------------------------------------------------------------------------- skeletons
+
+local PLACEHOLDER = {
+  string = "", integer = 0, long = 0, float = 0, double = 0, boolean = true,
+  timestamp = "1970-01-01T00:00:00", blob = "",
+}
+
+--- A JSON template for a shape, as --generate-cli-skeleton prints it: every member, with ""
+-- for strings (the first allowed value for enums), 0 for numbers, true for booleans.
+-- @string shape_name
+-- @tparam[opt] table model
+function _M.skeleton(shape_name, model, active)
+  model = model or cognito_mfa.model()
+  active = active or {}
+  local shape = model.shapes[shape_name]
+  if not shape then
+    return ""
+  end
+  if shape.type == "structure" then
+    local t = {}
+    if active[shape_name] then
+      return t
+    end
+    active[shape_name] = true
+    for _, m in ipairs(shape.members or {}) do
+      t[m.name] = _M.skeleton(m.shape, model, active)
+    end
+    active[shape_name] = nil
+    return t
+  elseif shape.type == "list" then
+    return setmetatable({ _M.skeleton(shape.element, model, active) }, cognito_mfa.array_mt)
+  elseif shape.type == "map" then
+    return { KeyName = _M.skeleton(shape.element, model, active) }
+  elseif shape.enum and shape.enum[1] then
+    return shape.enum[1]
+  end
+  local v = PLACEHOLDER[shape.type]
+  if v == nil then
+    return ""
+  end
+  return v
+end
+
+
+-- ------------------------------------------------------------------ operation commands
+
+-- Turns the option texts given on the command line into parameter values.
+local function option_value(ctx, o, raw)
+  local shorthand = require "cognito_mfa.shorthand"
+  local model = ctx.model
+  local fopts = { model = model, read_file = ctx.read_file }
+  if o.flag then
+    return raw
+  end
+  if o.many then
+    local list_shape = model.shapes[o.shape]
+    if #raw == 1 then
+      local first = trim(raw[1]):sub(1, 1)
+      if first == "[" or raw[1]:match("^fileb?://") then
+        return shorthand.value(raw[1], o.shape, fopts)
+      end
+    end
+    local out = setmetatable({}, cognito_mfa.array_mt)
+    for i, text in ipairs(raw) do
+      local v, err = shorthand.value(text, list_shape.element, fopts)
+      if v == nil then
+        return nil, err
+      end
+      out[i] = v
+    end
+    return out
+  end
+  return shorthand.value(raw, o.shape, fopts)
+end
+
+local function read_input_json(ctx, text)
+  local shorthand = require "cognito_mfa.shorthand"
+  local data, err = shorthand.resolve_file(text, ctx.read_file)
+  if not data then
+    return nil, err
+  end
+  local v, jerr = cognito_mfa.decode_json(data)
+  if v == nil then
+    return nil, "Invalid JSON received: " .. tostring(jerr and jerr.message or jerr)
+  end
+  if type(v) ~= "table" or getmetatable(v) == cognito_mfa.array_mt then
+    return nil, "Invalid JSON received: the input must be a JSON object"
+  end
+  return v
+end
+
+local function is_token(v)
+  return v ~= nil and v ~= cognito_mfa.NULL and v ~= ""
+end
+
+local function paginate(client, operation, params, pag)
+  local merged
+  local token = params[pag.input_token]
+  local seen = {}
+  while true do
+    local p = copy(params)
+    p[pag.input_token] = token
+    local out, err = client:call(operation, p)
+    if not out then
+      return nil, err
+    end
+    if not merged then
+      merged = copy(out)
+      merged[pag.result_key] = setmetatable({}, cognito_mfa.array_mt)
+    else
+      for k, v in pairs(out) do
+        if k ~= pag.result_key then
+          merged[k] = v
+        end
+      end
+    end
+    local items = merged[pag.result_key]
+    for _, item in ipairs(out[pag.result_key] or {}) do
+      items[#items + 1] = item
+    end
+    token = out[pag.output_token]
+    if not is_token(token) then
+      break
+    end
+    if seen[token] then
+      return nil, { kind = "internal", code = "PaginationError",
+        message = "The same next token was received twice: " .. tostring(token) }
+    end
+    seen[token] = true
+  end
+  merged[pag.output_token] = nil
+  return merged
+end
+
+local function run_operation(ctx, cmd, opts)
+  local model, operation = ctx.model, cmd.operation
+  local op = model.operations[operation]
+  if opts.generate_cli_skeleton then
+    local which = opts.generate_cli_skeleton == "output" and op.output or op.input
+    ctx.out(require("cognito_mfa.output").json(_M.skeleton(which, model), which, model))
+    return 0
+  end
+  local params = {}
+  if opts.cli_input_json then
+    local v, err = read_input_json(ctx, opts.cli_input_json)
+    if not v then
+      return ctx:usage_error("argument --cli-input-json: " .. err, cmd.name)
+    end
+    params = v
+  end
+  for _, o in ipairs(cmd.options) do
+    if o.member and opts[o.key] ~= nil then
+      local v, err = option_value(ctx, o, opts[o.key])
+      if v == nil then
+        return ctx:usage_error("Error parsing parameter '" .. o.name .. "': " .. tostring(err), cmd.name)
+      end
+      params[o.member] = v
+    end
+  end
+  ctx:debug("command " .. cmd.name .. ", operation " .. operation .. ", parameters "
+    .. cognito_mfa.encode_json(params))
+  local ok, verr = cognito_mfa.validate(operation, params)
+  if not ok then
+    return ctx:report(verr, operation)
+  end
+  local client, cerr = ctx:client()
+  if not client then
+    return ctx:report(cerr, operation)
+  end
+  local pag = PAGINATORS[operation]
+  local out, err
+  if pag and not ctx.globals.no_paginate then
+    out, err = paginate(client, operation, params, pag)
+  else
+    out, err = client:call(operation, params)
+  end
+  if not out then
+    return ctx:report(err, operation)
+  end
+  return ctx:emit(out, op.output, operation)
+end
+
+local function register_operation(cli, operation, model)
+  local op = model.operations[operation]
+  local input = model.shapes[op.input]
+  local options = {}
+  for _, m in ipairs(input.members or {}) do
+    local shape = model.shapes[m.shape] or { type = "string" }
+    local name = "--" .. _M.kebab(m.name)
+    local key = m.name
+    local o = {
+      name = name, key = key, member = m.name, shape = m.shape, required = m.required,
+      type = shape.type, arg = "<value>",
+    }
+    if shape.type == "boolean" then
+      o.flag, o.value, o.arg = true, true, nil
+      options[#options + 1] = o
+      options[#options + 1] = {
+        name = "--no-" .. _M.kebab(m.name), key = key, member = m.name, shape = m.shape,
+        flag = true, value = false, hidden = true,
+      }
+    else
+      if shape.type == "list" then
+        o.many, o.arg = true, "<value> [<value> ...]"
+      end
+      options[#options + 1] = o
+    end
+  end
+  options[#options + 1] = {
+    name = "--cli-input-json", key = "cli_input_json", arg = "<value>", type = "string",
+    help = "All parameters as a JSON object (PascalCase names as in the API), or file://path. "
+      .. "Options given on the command line override its values.",
+  }
+  options[#options + 1] = {
+    name = "--generate-cli-skeleton", key = "generate_cli_skeleton", arg = "[input|output]",
+    optional = true, default = "input", choices_set = { input = true, output = true },
+    type = "string",
+    help = "Print a JSON template of the input (default) or output for the current model, "
+      .. "and send nothing. The input template can be filled in and given to --cli-input-json.",
+  }
+  local name = _M.kebab(operation)
+  local examples = {}
+  local req = {}
+  for _, o in ipairs(options) do
+    if o.required then
+      req[#req + 1] = o.name .. " " .. (o.type == "integer" and "60" or "VALUE")
+    end
+  end
+  examples[1] = PROG .. " " .. name .. (#req > 0 and (" " .. concat(req, " ")) or "")
+  if operation == "SetUserPoolMfaConfig" then
+    examples[2] = PROG .. " " .. name .. " --user-pool-id us-east-1_Ab12 --mfa-configuration ON \\"
+    examples[3] = "    --software-token-mfa-configuration Enabled=true \\"
+    examples[4] = "    --sms-mfa-configuration 'SmsAuthenticationMessage=\"Code {####}\","
+      .. "SmsConfiguration={SnsCallerArn=arn:aws:iam::123456789012:role/sms,ExternalId=x}'"
+  end
+  examples[#examples + 1] = PROG .. " " .. name .. " --generate-cli-skeleton > input.json"
+  cli.register(name, {
+    operation = operation,
+    summary = SHORT[operation] or ("Call " .. operation .. "."),
+    description = SUMMARIES[operation] or ("Calls the cognito-idp " .. operation .. " operation."),
+    options = options,
+    examples = examples,
+    run = function(ctx, opts, positionals)
+      if #positionals > 0 then
+        return ctx:usage_error("Unknown options: " .. concat(positionals, ", "), name)
+      end
+      return run_operation(ctx, cli.commands[name], opts)
+    end,
+  })
+end
+
+
+--- Registers one command per modelled operation (sorted for a stable help listing).
+-- @tparam table cli the cognito_mfa.cli module
+function _M.register(cli)
+  local model = cognito_mfa.model()
+  local ops = {}
+  for name in pairs(model.operations) do
+    ops[#ops + 1] = name
+  end
+  sort(ops)
+  for _, name in ipairs(ops) do
+    register_operation(cli, name, model)
+  end
+end
+
+return _M
