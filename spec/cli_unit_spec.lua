@@ -20,6 +20,7 @@ local function main(argv, steps, extra)
     stdout = function(s) out[#out + 1] = s end,
     stderr = function(s) err[#err + 1] = s end,
     getenv = function() return nil end,
+    settings = function() return { settings = {}, profiles = {}, profile_found = true } end,
     client_options = {
       transport = t.transport, sleep = t.sleep, credentials = fake.CREDENTIALS,
       region = "us-east-1", max_attempts = 1,

@@ -16,8 +16,18 @@ _M.GLOBAL_OPTIONS = {
     help = "A profile from the shared config and credentials files." },
   { name = "--endpoint-url", key = "endpoint_url", arg = "URL",
     help = "Send requests to this URL instead of the region's Cognito endpoint." },
-  { name = "--output", key = "output", arg = "FORMAT", choices = { "json", "text", "table" },
-    help = "json (default), text or table (else AWS_DEFAULT_OUTPUT, the profile's output)." },
+  { name = "--output", key = "output", arg = "FORMAT",
+    choices = { "json", "text", "table", "yaml", "yaml-stream", "off" },
+    help = "json (default), text, table, yaml, yaml-stream or off (nothing printed) (else "
+      .. "AWS_DEFAULT_OUTPUT, the profile's output)." },
+  { name = "--query", key = "query", arg = "QUERY",
+    help = "A JMESPath expression applied to the result (after every page is merged) before "
+      .. "it is printed, in every output format." },
+  { name = "--color", key = "color", arg = "on|off|auto", choices = { "on", "off", "auto" },
+    help = "Colour the table output: on, off, or auto (default: when stdout is a terminal)." },
+  { name = "--no-cli-pager", key = "no_cli_pager", flag = true,
+    help = "Do not send the output through the pager (else, on a terminal, AWS_PAGER, the "
+      .. "profile's cli_pager, PAGER or less; \"\" turns it off)." },
   { name = "--debug", key = "debug", flag = true,
     help = "Write each request and response to stderr (credentials and signatures redacted)." },
   { name = "--no-verify-ssl", key = "no_verify_ssl", flag = true,

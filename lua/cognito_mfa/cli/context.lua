@@ -8,10 +8,12 @@ local cognito_mfa = require "cognito_mfa"
 local concat = table.concat
 local format = string.format
 local io_open = io.open
+local io_popen = io.popen
 local io_stderr = io.stderr
 local io_stdin = io.stdin
 local io_stdout = io.stdout
 local ipairs = ipairs
+local os_execute = os.execute
 local os_getenv = os.getenv
 local pairs = pairs
 local require = require
@@ -79,6 +81,9 @@ function _M.new(env)
     read_file = env.read_file or default_read_file,
     client_options = env.client_options,
     interactive = env.interactive,
+    settings_source = env.settings,
+    real_stdout = env.stdout == nil,
+    stdout_tty = env.stdout_is_tty,
     globals = {},
     model = cognito_mfa.model(),
   }, Context)
@@ -123,53 +128,46 @@ function Context:debug(text)
   self.err(text)
 end
 
--- The shared config file's settings for the active profile (only what the CLI itself uses:
--- output and cli_timestamp_format; the core resolves everything else).
-function Context:profile_setting(key)
-  if not self._profile_settings then
-    local settings = {}
-    local path = self.getenv("AWS_CONFIG_FILE")
-    local home = self.getenv("HOME")
-    if not path and home then
-      path = home .. "/.aws/config"
-    end
-    local profile = self.globals.profile or self.getenv("AWS_PROFILE")
-      or self.getenv("AWS_DEFAULT_PROFILE") or "default"
-    local data = path and self.read_file(path)
-    if data then
-      local current
-      for line in (data .. "\n"):gmatch("([^\n]*)\n") do
-        local section = line:match("^%s*%[%s*(.-)%s*%]")
-        if section then
-          section = section:gsub("^profile%s+", "")
-          current = section == profile
-        elseif current and not line:match("^%s") then
-          local k, v = line:match("^([%w_%-]+)%s*=%s*(.-)%s*$")
-          if k then
-            settings[k] = v:gsub("%s+[#;].*$", "")
-          end
-        end
-      end
-    end
-    self._profile_settings = settings
+--- The settings as the AWS CLI reads them (the core resolves them: environment variables,
+-- then the active profile of the shared config and credentials files). A file that does not
+-- parse leaves them empty; the client reports it when one is made.
+-- @treturn table { profile, profile_found, profiles, settings = { output, cli_pager, ... } }
+function Context:settings()
+  if not self._settings then
+    local source = self.settings_source or cognito_mfa.settings
+    local s = source(self.globals.profile)
+    self._settings = s or { settings = {}, profiles = {}, profile_found = false }
   end
-  return self._profile_settings[key]
+  return self._settings
 end
 
+--- One resolved setting (nil when unset).
+function Context:setting(key)
+  return self:settings().settings[key]
+end
+
+--- The output formats the tool prints (yaml and yaml-stream need the core's YAML support).
+_M.OUTPUT_FORMATS = { "json", "text", "table", "yaml", "yaml-stream", "off" }
+local OUTPUT_FORMAT_SET = {}
+for _, f in ipairs(_M.OUTPUT_FORMATS) do
+  OUTPUT_FORMAT_SET[f] = true
+end
+
+--- The output format: --output, else AWS_DEFAULT_OUTPUT, else the profile's output, else json.
 function Context:output_format()
-  local fmt = self.globals.output or self.getenv("AWS_DEFAULT_OUTPUT") or self:profile_setting("output")
+  local fmt = self.globals.output or self:setting("output")
   if fmt == nil or fmt == "" then
     return "json"
   end
-  if fmt ~= "json" and fmt ~= "text" and fmt ~= "table" then
+  if not OUTPUT_FORMAT_SET[fmt] then
     return nil, "Unsupported output format '" .. fmt .. "' (from the environment or the profile): "
-      .. "use json, text or table"
+      .. "use " .. concat(_M.OUTPUT_FORMATS, ", ")
   end
   return fmt
 end
 
 function Context:timestamp_format()
-  local fmt = self:profile_setting("cli_timestamp_format")
+  local fmt = self:setting("cli_timestamp_format")
   if fmt == "none" or fmt == "wire" then
     return "none"
   end
@@ -207,23 +205,132 @@ function Context:client()
   return client
 end
 
---- Prints a result in the chosen output format.
+-- Is the stream the context prints to a terminal? A file that can seek is not; otherwise
+-- (a pipe or a terminal) `test -t 1` asks (one fork, only when it matters).
+function Context:stdout_is_tty()
+  if self._tty == nil then
+    if self.stdout_tty ~= nil then
+      self._tty = self.stdout_tty
+    elseif self.real_stdout then
+      local ok = io_stdout:seek("cur")
+      if ok then
+        self._tty = false
+      else
+        local status = os_execute("test -t 1 2>/dev/null")
+        self._tty = status == true or status == 0
+      end
+    else
+      self._tty = false
+    end
+  end
+  return self._tty
+end
+
+--- The pager command for output, or nil: none with --no-cli-pager or when stdout is not a
+-- terminal; else AWS_PAGER, the profile's cli_pager, PAGER, or "less" (as the AWS CLI v2;
+-- "" turns it off).
+function Context:pager()
+  if self.globals.no_cli_pager or not self:stdout_is_tty() then
+    return nil
+  end
+  local p = self:setting("cli_pager")
+  if p == nil then
+    p = "less"
+  end
+  if p:match("^%s*$") then
+    return nil
+  end
+  return p
+end
+
+--- Writes the output of a command: through the pager on a terminal (LESS=FRX unless LESS is
+-- set, as the AWS CLI), else to stdout.
+function Context:write_output(text)
+  if text == "" then
+    return
+  end
+  local pager = self:pager()
+  if pager then
+    local prefix = self.getenv("LESS") == nil and "LESS=FRX; export LESS; " or ""
+    local p = io_popen(prefix .. "exec " .. pager, "w")
+    if p then
+      p:write(text)
+      p:close()
+      return
+    end
+  end
+  self.out(text)
+end
+
+--- Whether table output is coloured: --color on, or auto on a terminal.
+function Context:color()
+  local c = self.globals.color or "auto"
+  if c == "auto" then
+    return self:stdout_is_tty()
+  end
+  return c == "on"
+end
+
+--- Applies --query to a value (the compiled expression is cached); nil, message on failure.
+function Context:query(value)
+  local q = require "cognito_mfa.cli.query"
+  return q.apply(self, value)
+end
+
+--- Prints a result in the chosen output format: timestamps converted, --query applied, then
+-- rendered, and written through the pager on a terminal.
 -- @param value the result
 -- @string[opt] shape the result's shape name (member order, timestamps)
 -- @string[opt] title the operation name (table title)
--- @return exit code (0, or 253 when the configured output format is unknown)
-function Context:emit(value, shape, title)
+-- @tparam[opt] table extra { resume_token = the paginator's NextToken (text output prints it
+--   on its own line, as the AWS CLI does for paginated results) }
+-- @return exit code (0; 253 when the configured output format is unknown; 252 for a bad
+--   --query; 255 when the query fails on the value)
+function Context:emit(value, shape, title, extra)
   local fmt, err = self:output_format()
   if not fmt then
     self.err(err .. "\n")
     return _M.EXIT.credentials
   end
-  local columns = tonumber(self.getenv("COLUMNS") or "")
   local output = require "cognito_mfa.output"
-  self.out(output.render(fmt, value, {
-    shape = shape, title = title, model = self.model,
-    timestamp_format = self:timestamp_format(), max_width = columns,
-  }))
+  value = output.timestamps(value, shape, self:timestamp_format(), self.model)
+  local resume = extra and extra.resume_token
+  if self.globals.query ~= nil then
+    local v, qerr, code = self:query(value)
+    if qerr then
+      self.err(qerr .. "\n")
+      return code or _M.EXIT.other
+    end
+    value, shape, resume = v, nil, nil
+  end
+  if fmt == "off" then
+    return 0
+  end
+  local text
+  if fmt == "yaml" or fmt == "yaml-stream" then
+    local yaml, yerr = require("cognito_mfa.cli.yaml").render(self, fmt, value, shape)
+    if not yaml then
+      self.err(yerr .. "\n")
+      return _M.EXIT.other
+    end
+    text = yaml
+  else
+    local opts = {
+      shape = shape, title = title, model = self.model, timestamp_format = "none",
+      max_width = tonumber(self.getenv("COLUMNS") or ""), color = fmt == "table" and self:color(),
+    }
+    if fmt == "text" and resume and type(value) == "table" then
+      local copy = {}
+      for k, v in pairs(value) do
+        copy[k] = v
+      end
+      copy.NextToken = nil
+      text = output.render(fmt, copy, opts) .. output.render(fmt, { NextToken = { NextToken = resume } })
+    else
+      text = output.render(fmt, value, opts)
+    end
+  end
+  self:write_output(text)
   return 0
 end
 

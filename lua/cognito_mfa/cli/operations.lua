@@ -8,12 +8,14 @@
 local cognito_mfa = require "cognito_mfa"
 
 local concat = table.concat
+local floor = math.floor
 local getmetatable = getmetatable
 local ipairs = ipairs
 local pairs = pairs
 local require = require
 local setmetatable = setmetatable
 local sort = table.sort
+local tonumber = tonumber
 local tostring = tostring
 local type = type
 
@@ -43,13 +45,6 @@ local SUMMARIES = {
   DescribeUserPool = "Shows the configuration of a user pool.",
 }
 
--- Pagination (botocore's paginators-1.json for cognito-idp): the model has no paginators.
-local PAGINATORS = {
-  ListUserPools = {
-    input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
-    result_key = "UserPools",
-  },
-}
 
 --- The option name for a member: PascalCase to --kebab-case (as the AWS CLI's xform_name).
 -- @string name e.g. "SmsMfaConfiguration"
@@ -163,47 +158,61 @@ local function read_input_json(ctx, text)
   return v
 end
 
-local function is_token(v)
-  return v ~= nil and v ~= cognito_mfa.NULL and v ~= ""
-end
+local PAGING_OPTIONS = { "starting_token", "page_size", "max_items" } -- botocore's order
 
-local function paginate(client, operation, params, pag)
-  local merged
-  local token = params[pag.input_token]
-  local seen = {}
-  while true do
-    local p = copy(params)
-    p[pag.input_token] = token
-    local out, err = client:call(operation, p)
-    if not out then
-      return nil, err
-    end
-    if not merged then
-      merged = copy(out)
-      merged[pag.result_key] = setmetatable({}, cognito_mfa.array_mt)
-    else
-      for k, v in pairs(out) do
-        if k ~= pag.result_key then
-          merged[k] = v
-        end
+-- How the call is made: { paginate = bool, pag, max_items, start } or nil and the message.
+-- As the AWS CLI: an explicit limit or token parameter (command line or --cli-input-json)
+-- turns automatic pagination off, like --no-paginate, and then --starting-token, --page-size
+-- and --max-items conflict. Sets the limit parameter for automatic pagination.
+local function paging_mode(ctx, cmd, opts, params)
+  local pag = cmd.paginator
+  if not pag then
+    return { paginate = false }
+  end
+  local explicit = params[pag.limit_key] ~= nil or params[pag.input_token] ~= nil
+  if ctx.globals.no_paginate or explicit then
+    local used = {}
+    for _, k in ipairs(PAGING_OPTIONS) do
+      if opts[k] ~= nil then
+        used[#used + 1] = "--" .. k:gsub("_", "-")
       end
     end
-    local items = merged[pag.result_key]
-    for _, item in ipairs(out[pag.result_key] or {}) do
-      items[#items + 1] = item
+    if #used > 0 then
+      local why = explicit and (" (an explicit " .. (params[pag.limit_key] ~= nil
+        and ("--" .. _M.kebab(pag.limit_key)) or ("--" .. _M.kebab(pag.input_token)))
+        .. " turns automatic pagination off, as --no-paginate does)") or ""
+      return nil, "Cannot specify --no-paginate along with pagination arguments: "
+        .. concat(used, ", ") .. why
     end
-    token = out[pag.output_token]
-    if not is_token(token) then
-      break
-    end
-    if seen[token] then
-      return nil, { kind = "internal", code = "PaginationError",
-        message = "The same next token was received twice: " .. tostring(token) }
-    end
-    seen[token] = true
+    return { paginate = false }
   end
-  merged[pag.output_token] = nil
-  return merged
+  local mode = { paginate = true, pag = pag }
+  for _, k in ipairs { "page_size", "max_items" } do
+    local v = opts[k]
+    if v ~= nil then
+      local n = tonumber(v)
+      if not n or n ~= floor(n) or n < 1 then
+        return nil, "argument --" .. k:gsub("_", "-") .. ": expected an integer >= 1, got '"
+          .. tostring(v) .. "'"
+      end
+      mode[k] = n
+    end
+  end
+  if opts.starting_token ~= nil then
+    local start, err = require("cognito_mfa.cli.paginate").decode_token(opts.starting_token, pag)
+    if not start then
+      return nil, "argument --starting-token: " .. err
+    end
+    mode.start = start
+  end
+  local limit = ctx.model.shapes[cmd.limit_shape or ""]
+  local page = mode.page_size or (limit and limit.max) or 60
+  if limit and limit.max and page > limit.max then
+    return nil, "argument --page-size: must be at most " .. tostring(limit.max) .. " (the largest "
+      .. pag.limit_key .. "), got " .. tostring(page)
+  end
+  params[pag.limit_key] = page
+  return mode
 end
 
 local function run_operation(ctx, cmd, opts)
@@ -231,6 +240,10 @@ local function run_operation(ctx, cmd, opts)
       params[o.member] = v
     end
   end
+  local paging, perr = paging_mode(ctx, cmd, opts, params)
+  if not paging then
+    return ctx:usage_error(perr, cmd.name)
+  end
   ctx:debug("command " .. cmd.name .. ", operation " .. operation .. ", parameters "
     .. cognito_mfa.encode_json(params))
   local ok, verr = cognito_mfa.validate(operation, params)
@@ -241,17 +254,18 @@ local function run_operation(ctx, cmd, opts)
   if not client then
     return ctx:report(cerr, operation)
   end
-  local pag = PAGINATORS[operation]
-  local out, err
-  if pag and not ctx.globals.no_paginate then
-    out, err = paginate(client, operation, params, pag)
+  local out, err, resume
+  if paging.paginate then
+    out, err = require("cognito_mfa.cli.paginate").run(client, operation, params, paging.pag,
+      paging)
+    resume = err
   else
     out, err = client:call(operation, params)
   end
   if not out then
     return ctx:report(err, operation)
   end
-  return ctx:emit(out, op.output, operation)
+  return ctx:emit(out, op.output, operation, { resume_token = resume })
 end
 
 local function register_operation(cli, operation, model)
@@ -279,6 +293,32 @@ local function register_operation(cli, operation, model)
       end
       options[#options + 1] = o
     end
+  end
+  local pag = require("cognito_mfa.cli.paginate").PAGINATORS[operation]
+  local limit_shape
+  if pag then
+    for _, o in ipairs(options) do
+      if o.member == pag.limit_key then
+        o.required = false -- automatic pagination chooses the page size
+        limit_shape = o.shape
+      end
+    end
+    options[#options + 1] = {
+      name = "--starting-token", key = "starting_token", arg = "<value>", type = "string",
+      help = "A token to resume pagination from: the NextToken printed by an earlier call with "
+        .. "--max-items (a paginator token: base64 of {\"NextToken\": ..., "
+        .. "\"boto_truncate_amount\": n}, as the AWS CLI makes them).",
+    }
+    options[#options + 1] = {
+      name = "--page-size", key = "page_size", arg = "<value>", type = "integer",
+      help = "The " .. pag.limit_key .. " of each call while every page is followed (default: "
+        .. "the largest allowed). Does not change what is printed.",
+    }
+    options[#options + 1] = {
+      name = "--max-items", key = "max_items", arg = "<value>", type = "integer",
+      help = "Print at most this many " .. pag.result_key .. " in all; when more remain, the "
+        .. "output has a NextToken to give to --starting-token.",
+    }
   end
   options[#options + 1] = {
     name = "--cli-input-json", key = "cli_input_json", arg = "<value>", type = "string",
@@ -310,6 +350,8 @@ local function register_operation(cli, operation, model)
   examples[#examples + 1] = PROG .. " " .. name .. " --generate-cli-skeleton > input.json"
   cli.register(name, {
     operation = operation,
+    paginator = pag,
+    limit_shape = limit_shape,
     summary = SHORT[operation] or ("Call " .. operation .. "."),
     description = SUMMARIES[operation] or ("Calls the cognito-idp " .. operation .. " operation."),
     options = options,
