@@ -1118,6 +1118,119 @@ static int l_decode(lua_State *L)
     return 1;
 }
 
+/* ----------------------------------------------------------------- queries (JMESPath) */
+
+#define QUERY_MT "cognito_mfa.query"
+#define QUERY_CACHE_SIZE 64
+
+struct lquery {
+    struct cmfa_query *q;
+};
+
+static int query_gc(lua_State *L)
+{
+    struct lquery *lq = luaL_checkudata(L, 1, QUERY_MT);
+
+    cmfa_query_free(lq->q);
+    lq->q = NULL;
+    return 0;
+}
+
+/* Caches the compiled query at ud_idx under the expression at key_idx. Upvalue 1 maps
+ * expressions to compiled queries; upvalue 2 is a ring of the last QUERY_CACHE_SIZE
+ * expressions (field n: the next slot), whose oldest entry leaves the map when replaced. */
+static void query_cache_insert(lua_State *L, int key_idx, int ud_idx)
+{
+    int map = lua_upvalueindex(1), ring = lua_upvalueindex(2);
+    int slot;
+
+    lua_getfield(L, ring, "n");
+    slot = lua_type(L, -1) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 1;
+    lua_pop(L, 1);
+    lua_rawgeti(L, ring, slot);
+    if (!lua_isnil(L, -1)) {
+        lua_pushnil(L);
+        lua_rawset(L, map);
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, key_idx);
+    lua_rawseti(L, ring, slot);
+    lua_pushvalue(L, key_idx);
+    lua_pushvalue(L, ud_idx);
+    lua_rawset(L, map);
+    lua_pushinteger(L, slot % QUERY_CACHE_SIZE + 1);
+    lua_setfield(L, ring, "n");
+}
+
+/* core.query(value, expression) -> result | nil, err. value follows the rules of parameters
+ * (cognito_mfa.NULL is null, array_mt marks arrays, nil is null); a null result is
+ * cognito_mfa.NULL. Expressions compile once while they stay in the cache. */
+static int l_query(lua_State *L)
+{
+    size_t len;
+    const char *expr = luaL_checklstring(L, 2, &len);
+    const struct cmfa_value *root = NULL;
+    struct lquery *lq;
+    struct scratch *s;
+    char path[PATH_SIZE];
+
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));                  /* 3: compiled query or nil */
+    if (lua_isnil(L, 3)) {
+        lua_pop(L, 1);
+        lq = cmfa_lua_newuserdata(L, sizeof(*lq));       /* 3 */
+        lq->q = NULL;
+        luaL_getmetatable(L, QUERY_MT);
+        lua_setmetatable(L, -2);
+        s = scratch_new(L);                              /* 4 */
+        lq->q = cmfa_query_compile(expr, len, &s->err);
+        if (!lq->q) {
+            fail_with(L, &s->err);
+            scratch_release(L, 4);
+            return 2;
+        }
+        scratch_release(L, 4);
+        lua_settop(L, 3);
+        query_cache_insert(L, 2, 3);
+    }
+    lq = lua_touserdata(L, 3);
+    s = scratch_new(L);                                  /* 4 */
+    if (!lua_isnil(L, 1)) {
+        path[0] = '\0';
+        /* wrapped in an array so scalars and tables go through the same conversion */
+        s->in = cmfa_value_new_array();
+        if (!s->in)
+            return luaL_error(L, "not enough memory");
+        convert_into(L, 1, NULL, s->in, NULL, path, 0, 1);
+        root = cmfa_value_at(s->in, 0, NULL);
+    }
+    s->out = cmfa_query_eval(lq->q, root, &s->err);
+    if (!s->out) {
+        fail_with(L, &s->err);
+        scratch_release(L, 4);
+        return 2;
+    }
+    push_value(L, s->out, 0);
+    scratch_release(L, 4);
+    return 1;
+}
+
+/* core.query_cache_count() -> number of compiled expressions held (for tests). */
+static int l_query_cache_count(lua_State *L)
+{
+    int n = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(1))) {
+        n++;
+        lua_pop(L, 1);
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
 static void push_shape_ref(lua_State *L, const struct cmfa_shape *shape)
 {
     if (shape)
@@ -1409,8 +1522,24 @@ int luaopen_cognito_mfa_core(lua_State *L)
     lua_setfield(L, -2, "__name");
     lua_setfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
 
+    luaL_newmetatable(L, QUERY_MT);
+    lua_pushcfunction(L, query_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
     lua_newtable(L);
     cmfa_lua_setfuncs(L, functions);
+    /* core.query and its cache (expression -> compiled query, and the eviction ring) */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, l_query, 2);
+    lua_setfield(L, -4, "query");
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, l_query_cache_count, 1);
+    lua_setfield(L, -4, "query_cache_count");
+    lua_pop(L, 2);
     lua_pushliteral(L, CMFA_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushlightuserdata(L, NULL);

@@ -83,6 +83,11 @@ struct cJSON;
 /* Installs cJSON hooks so cJSON allocates through cmfa_malloc/cmfa_free. */
 void cmfa__value_global_init(void);
 
+/* ---------------------------------------------------------------- query.c */
+/* Test hook: the per-evaluation limits on values created and AST nodes visited (<= 0: the
+ * defaults, 4M values and 64M steps). */
+void cmfa__query_set_limits(long max_nodes, long max_steps);
+
 /* ---------------------------------------------------------------- model.c / validate.c */
 const struct cmfa_member *cmfa__shape_member(const struct cmfa_shape *s, const char *name);
 /* Compiles the model's patterns (once). */

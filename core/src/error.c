@@ -29,6 +29,13 @@ static const struct code_info codes[] = {
     {"CMFA_E_SERVICE", "service error", CMFA_KIND_SERVICE},
     {"CMFA_E_INTERNAL", "internal error", CMFA_KIND_INTERNAL},
     {"CMFA_E_CANCELLED", "cancelled", CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_SYNTAX", "query syntax error", CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_INVALID_TYPE", "query function argument of the wrong type", CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_INVALID_ARITY", "query function called with a wrong number of arguments",
+     CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_UNKNOWN_FUNCTION", "unknown query function", CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_INVALID_VALUE", "invalid value in a query", CMFA_KIND_USAGE},
+    {"CMFA_E_QUERY_LIMIT", "query exceeds a limit", CMFA_KIND_USAGE},
 };
 
 static const struct code_info *code_info(cmfa_code code)

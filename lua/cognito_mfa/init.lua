@@ -57,6 +57,25 @@ function _M.validate(operation, params)
   return core.validate(operation, params)
 end
 
+--- Evaluates a JMESPath expression (version 1.0.1, the AWS CLI's --query language) on a
+-- value: a result table, or any value built the same way (cognito_mfa.NULL for null, tables
+-- marked with cognito_mfa.array_mt for arrays; an empty unmarked table is an object).
+-- Compiled expressions are cached (the last 64), so repeating an expression is cheap.
+-- @param value the data (nil is null)
+-- @string expression e.g. "UserPools[?Status=='Enabled'].Id"
+-- @return the result (arrays marked with cognito_mfa.array_mt, JSON null as
+-- cognito_mfa.NULL), or nil and an error object (kind "usage"; err.name is
+-- CMFA_E_QUERY_SYNTAX, _INVALID_TYPE, _INVALID_ARITY, _UNKNOWN_FUNCTION, _INVALID_VALUE or
+-- _LIMIT; the message names the column)
+-- @raise when expression is not a string, or value holds functions or other non-data values
+-- @usage local ids = assert(cognito_mfa.query(pools, "UserPools[?Status=='Enabled'].Id"))
+function _M.query(value, expression)
+  if type(expression) ~= "string" then
+    error("query: expression must be a string, got " .. type(expression), 2)
+  end
+  return core.query(value, expression)
+end
+
 local model
 --- The service model: { operations = {...}, shapes = {...} } (read-only by convention).
 function _M.model()

@@ -50,7 +50,13 @@ typedef enum cmfa_code {
     CMFA_E_BAD_RESPONSE = 12,     /* transport: response body is not what the protocol says */
     CMFA_E_SERVICE = 13,          /* service: the service returned an error (see service_code) */
     CMFA_E_INTERNAL = 14,         /* internal: a bug or an unexpected library failure */
-    CMFA_E_CANCELLED = 15         /* usage: the caller cancelled the operation */
+    CMFA_E_CANCELLED = 15,        /* usage: the caller cancelled the operation */
+    CMFA_E_QUERY_SYNTAX = 16,     /* usage: JMESPath expression is malformed */
+    CMFA_E_QUERY_INVALID_TYPE = 17,     /* usage: JMESPath function argument of the wrong type */
+    CMFA_E_QUERY_INVALID_ARITY = 18,    /* usage: JMESPath function called with a wrong count */
+    CMFA_E_QUERY_UNKNOWN_FUNCTION = 19, /* usage: JMESPath function that does not exist */
+    CMFA_E_QUERY_INVALID_VALUE = 20,    /* usage: JMESPath value out of range (slice step 0) */
+    CMFA_E_QUERY_LIMIT = 21       /* usage: JMESPath expression too deep, too long or too costly */
 } cmfa_code;
 
 typedef enum cmfa_kind {
@@ -393,6 +399,43 @@ CMFA_API int cmfa_retry_next(struct cmfa_client *client, struct cmfa_retry *r,
                              struct cmfa_error *err, long *delay_ms);
 /* After a successful attempt: refunds the retry quota. */
 CMFA_API void cmfa_retry_success(struct cmfa_client *client, struct cmfa_retry *r);
+
+/* ------------------------------------------------------------------------------------------
+ * Queries: JMESPath 1.0.1 (the dialect of the AWS CLI's --query) over values.
+ *
+ * Compile once, evaluate many times; a compiled query is read-only, so one query may be
+ * evaluated from several threads at once. Errors carry the column of the expression
+ * ("syntax error at column 7: expected an identifier, '*', '[' or '{' after '.', found ...")
+ * and one code per class of the JMESPath compliance suite:
+ *   CMFA_E_QUERY_SYNTAX            "syntax"            (compile)
+ *   CMFA_E_QUERY_UNKNOWN_FUNCTION  "unknown-function"  (compile)
+ *   CMFA_E_QUERY_INVALID_ARITY     "invalid-arity"     (compile)
+ *   CMFA_E_QUERY_INVALID_VALUE     "invalid-value"     (compile: a slice step of 0)
+ *   CMFA_E_QUERY_INVALID_TYPE      "invalid-type"      (evaluation: a function argument)
+ *   CMFA_E_QUERY_LIMIT             "limit"             (nesting deeper than 256, an expression
+ *                                                       over 1 MiB, or an evaluation creating
+ *                                                       more than 4M values)
+ * All are of kind usage.
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_query;
+
+/* Compiles expr (len bytes of UTF-8; NUL bytes are refused). Caller frees with
+ * cmfa_query_free; NULL on error (err says why and where). */
+CMFA_API struct cmfa_query *cmfa_query_compile(const char *expr, size_t len,
+                                               struct cmfa_error *err);
+/* Evaluates q on input (NULL is taken as JSON null). Returns a new value the caller frees
+ * with cmfa_value_free; a JSON null result is a null value (CMFA_TYPE_NULL). NULL only on
+ * error (a type error in a function call, a limit, out of memory). input is not changed. */
+CMFA_API struct cmfa_value *cmfa_query_eval(const struct cmfa_query *q,
+                                            const struct cmfa_value *input,
+                                            struct cmfa_error *err);
+CMFA_API void cmfa_query_free(struct cmfa_query *q);
+/* Compile and evaluate once. */
+CMFA_API struct cmfa_value *cmfa_query(const char *expr, size_t len,
+                                       const struct cmfa_value *input, struct cmfa_error *err);
+/* The compliance-suite class of a query error code ("syntax", "invalid-type", ...,
+ * "limit"); NULL for codes that are not query errors. Static string. */
+CMFA_API const char *cmfa_query_error_class(cmfa_code code);
 
 /* ------------------------------------------------------------------------------------------
  * Settings: the shared config and credentials files as the AWS CLI reads them, for tools built
