@@ -725,6 +725,14 @@ function _M.render(fmt, value, opts)
   if fmt == "text" then
     return _M.text(value)
   elseif fmt == "table" then
+    -- as the AWS CLI: a false-ish result (null, false, "", 0, an empty list) prints nothing, and
+    -- another scalar only the title
+    if is_null(value) or value == false or value == "" or value == 0
+        or (type(value) == "table" and next(value) == nil) then
+      return ""
+    elseif type(value) ~= "table" then
+      value = {}
+    end
     return _M.table(value, opts.title or "Result", opts.max_width, opts.color)
   end
   return _M.json(value, opts.shape, model)

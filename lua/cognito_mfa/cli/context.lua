@@ -48,7 +48,7 @@ function _M.exit_code(err)
 end
 
 
-local Context = {}
+local Context = { PROG = PROG }
 Context.__index = Context
 _M.Context = Context
 
@@ -246,10 +246,7 @@ end
 --- Writes the output of a command: through the pager on a terminal (LESS=FRX unless LESS is
 -- set, as the AWS CLI), else to stdout.
 function Context:write_output(text)
-  if text == "" then
-    return
-  end
-  local pager = self:pager()
+  local pager = text ~= "" and self:pager()
   if pager then
     local prefix = self.getenv("LESS") == nil and "LESS=FRX; export LESS; " or ""
     local p = io_popen(prefix .. "exec " .. pager, "w")

@@ -246,6 +246,12 @@ local function run(ctx, argv)
   if ctx.globals.help then
     return command_help(ctx, cmd)
   end
+  if ctx.globals.query ~= nil then
+    local qerr = require("cognito_mfa.cli.query").check(ctx.globals.query)
+    if qerr then
+      return ctx:usage_error(qerr, command)
+    end
+  end
   if ctx.globals.output == nil then
     local _, ferr = ctx:output_format()
     if ferr then
