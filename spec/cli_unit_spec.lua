@@ -302,12 +302,15 @@ describe("cognito_mfa.cli.main", function()
     assert.equal("t1", decode(t.requests[1].body).NextToken)
     -- on a page boundary the token is the service's, with no truncation
     code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "2" }, pages())
+    assert.equal(0, code)
     assert.equal('{"NextToken": "t1"}', paginate.base64_decode(decode(out).NextToken))
     -- cut inside the first page: the token of the first page is null
     code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "1" }, pages())
+    assert.equal(0, code)
     assert.equal('{"NextToken": null, "boto_truncate_amount": 1}', paginate.base64_decode(decode(out).NextToken))
     -- text output prints the token on its own line, as the AWS CLI does for paginated results
     code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "1", "--output", "text" }, pages())
+    assert.equal(0, code)
     assert.matches("\nNEXTTOKEN\t[%w+/=]+\n$", out)
   end)
 

@@ -626,11 +626,19 @@ local COLOR = {
   indent = function(text) return "\27[2m\27[33m" .. text .. "\27[0m" end,
 }
 
+-- With colours every line is written as the AWS CLI's colorama stream (autoreset) writes it:
+-- a reset after each write of the indentation, the line and the newline.
+local RESET = "\27[0m"
+
 local function render_section(s, full, out, color)
   local bars = rep(color and color.indent("|") or "|", s.level)
   local w = full - 2 * s.level
   local function emit(line)
-    out[#out + 1] = bars .. line .. bars
+    if color then
+      out[#out + 1] = RESET .. bars .. RESET .. line .. RESET .. bars .. RESET
+    else
+      out[#out + 1] = bars .. line .. bars
+    end
   end
   local has_header = s.header and #s.header > 0
   if s.title then
@@ -705,7 +713,7 @@ function _M.table(value, title, max_width, color)
   for _, s in ipairs(b.sections) do
     render_section(s, full, out, color and COLOR or nil)
   end
-  return concat(out, "\n") .. "\n"
+  return concat(out, "\n") .. "\n" .. (color and RESET or "")
 end
 
 --- Renders a result in an output format.

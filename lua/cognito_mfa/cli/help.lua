@@ -56,22 +56,6 @@ local function shape_summary(model, shape_name, depth)
   return shape.type
 end
 
-local function constraints(shape)
-  local parts = {}
-  if shape.enum then
-    parts[#parts + 1] = "one of " .. concat(shape.enum, ", ")
-  end
-  if shape.min or shape.max then
-    local what = shape.type == "string" and "length" or "range"
-    parts[#parts + 1] = what .. " " .. tostring(shape.min or "") .. ".." .. tostring(shape.max or "")
-  end
-  if shape.pattern then
-    parts[#parts + 1] = "pattern " .. shape.pattern
-  end
-  return concat(parts, "; ")
-end
-
-
 local function global_help_lines()
   local lines = {}
   for _, g in ipairs(args.GLOBAL_OPTIONS) do
@@ -141,20 +125,93 @@ function _M.top(ctx, cli)
 end
 
 
--- The description of an option bound to an input member: the member's name and constraints.
-local function member_help(model, o)
+-- Constraint lines of a shape: possible values, length or range, pattern.
+local function constraint_lines(shape, indent)
+  local lines = {}
+  if shape.enum then
+    lines[#lines + 1] = indent .. "Possible values: " .. concat(shape.enum, ", ")
+  end
+  local c = {}
+  if shape.min or shape.max then
+    local what = shape.type == "string" and "length" or "value"
+    if shape.min then
+      c[#c + 1] = "min " .. what .. ": " .. tostring(shape.min)
+    end
+    if shape.max then
+      c[#c + 1] = "max " .. what .. ": " .. tostring(shape.max)
+    end
+  end
+  if shape.pattern then
+    c[#c + 1] = "pattern: " .. shape.pattern
+  end
+  if #c > 0 then
+    lines[#lines + 1] = indent .. "Constraints: " .. concat(c, ", ")
+  end
+  return lines
+end
+
+local function add_all(lines, more)
+  for _, l in ipairs(more) do
+    lines[#lines + 1] = l
+  end
+end
+
+-- The members of a structure, each with its type, documentation and constraints, as
+-- `aws ... help` lists them ("Name -> (type)"), two levels deep.
+local function member_lines(model, dm, shape_name, indent, depth, lines)
+  local shape = model.shapes[shape_name]
+  if not shape or depth > 2 then
+    return
+  end
+  if shape.type == "list" or shape.type == "map" then
+    return member_lines(model, dm, shape.element, indent, depth, lines)
+  end
+  if shape.type ~= "structure" then
+    return
+  end
+  local docs = require "cognito_mfa.cli.docs"
+  for _, m in ipairs(shape.members or {}) do
+    local ms = model.shapes[m.shape] or { type = "string" }
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = indent .. m.name .. " -> (" .. tostring(ms.type) .. (m.required and ", required" or "") .. ")"
+    local paras = docs.paragraphs(docs.member(dm, shape_name, m.name))
+    if #paras > 0 then
+      lines[#lines + 1] = docs.wrap(paras, indent .. "    ", 78)
+    end
+    add_all(lines, constraint_lines(ms, indent .. "    "))
+    member_lines(model, dm, m.shape, indent .. "    ", depth + 1, lines)
+  end
+end
+
+-- The description of an option bound to an input member: the model's documentation of the
+-- member, its constraints, its members, and the syntax of structure values.
+local function member_help(ctx, cmd, o, dm)
+  local model = ctx.model
+  local docs = require "cognito_mfa.cli.docs"
   local shape = model.shapes[o.shape] or { type = "string" }
-  local help = { o.member .. "." }
-  local c = constraints(shape)
-  if c ~= "" then
-    help[#help + 1] = c:sub(1, 1):upper() .. c:sub(2) .. "."
+  local op = model.operations[cmd.operation or ""]
+  local lines = {}
+  local paras = docs.paragraphs(op and docs.member(dm, op.input, o.member))
+  if #paras == 0 then
+    paras = { o.member .. "." }
+  end
+  lines[#lines + 1] = docs.wrap(paras, "      ", 78)
+  add_all(lines, constraint_lines(shape, "      "))
+  if o.paging_note then
+    lines[#lines + 1] = wrap(o.paging_note, "      ", 78)
   end
   if shape.type == "boolean" then
-    help[#help + 1] = "--no-" .. o.name:sub(3) .. " sends false."
+    lines[#lines + 1] = "      --no-" .. o.name:sub(3) .. " sends false."
   elseif shape.type == "structure" or shape.type == "list" or shape.type == "map" then
-    help[#help + 1] = "Give JSON, shorthand or file://path."
+    member_lines(model, dm, o.shape, "      ", 1, lines)
+    local json = output.json(require("cognito_mfa.cli.operations").skeleton(o.shape, model), o.shape, model)
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "      Shorthand syntax (or JSON, or file://path):"
+    lines[#lines + 1] = "        " .. shape_summary(model, o.shape, 0)
+    lines[#lines + 1] = "      JSON syntax:"
+    lines[#lines + 1] = "        " .. json:gsub("\n$", ""):gsub("\n", "\n        ")
   end
-  return concat(help, " ")
+  return concat(lines, "\n")
 end
 
 --- Prints a command's page.
@@ -162,12 +219,20 @@ end
 -- @tparam table cmd the command's definition
 -- @treturn number 0
 function _M.command(ctx, cmd)
-  local model = ctx.model
-  local lines = { "NAME", "  " .. cmd.name .. " - " .. (cmd.summary or ""), "" }
-  if cmd.description then
+  local docs = require "cognito_mfa.cli.docs"
+  local dm = cmd.operation and docs.model(ctx.getenv)
+  local op_doc = dm and docs.operation(dm, cmd.operation)
+  local lines = { "NAME", "  " .. cmd.name .. " - " .. (docs.summary(op_doc) or cmd.summary or ""), "" }
+  if op_doc or cmd.description then
     lines[#lines + 1] = "DESCRIPTION"
-    lines[#lines + 1] = wrap(cmd.description, "  ", 78)
-    lines[#lines + 1] = ""
+    if op_doc then
+      lines[#lines + 1] = docs.wrap(docs.paragraphs(op_doc), "  ", 78)
+      lines[#lines + 1] = ""
+    end
+    if cmd.description then
+      lines[#lines + 1] = wrap(cmd.description, "  ", 78)
+      lines[#lines + 1] = ""
+    end
   end
   lines[#lines + 1] = "SYNOPSIS"
   if cmd.usage then
@@ -188,17 +253,10 @@ function _M.command(ctx, cmd)
       if not o.hidden then
         local kind = o.type and (" (" .. o.type .. (o.required and ", required" or "") .. ")") or ""
         lines[#lines + 1] = "  " .. o.name .. kind
-        local help = o.help or (o.member and member_help(model, o))
-        if help then
-          lines[#lines + 1] = wrap(help, "      ", 78)
-        end
-        local shape = o.member and model.shapes[o.shape]
-        if shape and (shape.type == "structure" or shape.type == "list" or shape.type == "map") then
-          local json = output.json(require("cognito_mfa.cli.operations").skeleton(o.shape, model), o.shape, model)
-          lines[#lines + 1] = "      Shorthand syntax:"
-          lines[#lines + 1] = "        " .. shape_summary(model, o.shape, 0)
-          lines[#lines + 1] = "      JSON syntax:"
-          lines[#lines + 1] = "        " .. json:gsub("\n$", ""):gsub("\n", "\n        ")
+        if o.member then
+          lines[#lines + 1] = member_help(ctx, cmd, o, dm)
+        elseif o.help then
+          lines[#lines + 1] = wrap(o.help, "      ", 78)
         end
         lines[#lines + 1] = ""
       end

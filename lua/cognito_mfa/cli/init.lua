@@ -58,6 +58,7 @@ _M.exit_code = context.exit_code
 -- Commands whose module loads on first use: command -> module (with register(cli)).
 local LAZY = {
   repl = "cognito_mfa.cli.repl",
+  completion = "cognito_mfa.cli.completion",
   audit = "cognito_mfa.cli.workflow", modify = "cognito_mfa.cli.workflow",
   plan = "cognito_mfa.cli.workflow", apply = "cognito_mfa.cli.workflow",
 }
@@ -284,6 +285,7 @@ function _M.main(argv, env)
     words[i] = tostring(argv[i])
   end
   local ctx = context.new(env or {})
+  ctx.cli = _M
   local ok, code = pcall(run, ctx, words)
   if ok then
     return code

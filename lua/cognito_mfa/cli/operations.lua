@@ -54,14 +54,6 @@ function _M.kebab(name)
   return s:lower()
 end
 
-local function copy(t)
-  local out = setmetatable({}, getmetatable(t))
-  for k, v in pairs(t) do
-    out[k] = v
-  end
-  return out
-end
-
 local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
@@ -301,6 +293,11 @@ local function register_operation(cli, operation, model)
       if o.member == pag.limit_key then
         o.required = false -- automatic pagination chooses the page size
         limit_shape = o.shape
+      end
+      if o.member == pag.limit_key or o.member == pag.input_token then
+        o.paging_note = "Given explicitly (or in --cli-input-json), it turns automatic "
+          .. "pagination off, as the AWS CLI does: one call, and the page is printed with its "
+          .. pag.output_token .. ". Without --max-results every page is followed."
       end
     end
     options[#options + 1] = {
