@@ -7,17 +7,20 @@ local cognito_mfa = require "cognito_mfa"
 
 local concat = table.concat
 local format = string.format
+local getmetatable = getmetatable
 local io_open = io.open
 local io_popen = io.popen
 local io_stderr = io.stderr
 local io_stdin = io.stdin
 local io_stdout = io.stdout
+local next = next
 local ipairs = ipairs
 local os_execute = os.execute
 local os_getenv = os.getenv
 local pairs = pairs
 local require = require
 local setmetatable = setmetatable
+local sort = table.sort
 local tonumber = tonumber
 local tostring = tostring
 local type = type
@@ -274,6 +277,67 @@ function Context:query(value)
   return q.apply(self, value)
 end
 
+-- Structure shapes by member name, for infer_shape (built on first use).
+local structures
+
+--- The shape a --query result most likely has, so that its members print in the model's
+-- order (the AWS CLI prints them in the order the service sent them, which is the model's):
+-- the structure with the fewest members among those that have every key of the object (or,
+-- for a list, of its first element), or nil.
+-- @tparam table model
+-- @param value the query result
+-- @treturn ?string a shape name
+function _M.infer_shape(model, value)
+  if type(value) ~= "table" then
+    return nil
+  end
+  local list = getmetatable(value) == cognito_mfa.array_mt
+  local object = list and value[1] or value
+  if type(object) ~= "table" or getmetatable(object) == cognito_mfa.array_mt or next(object) == nil then
+    return nil
+  end
+  if not structures then
+    structures = {}
+    for name, sh in pairs(model.shapes) do
+      if sh.type == "structure" then
+        local set, n = {}, 0
+        for _, m in ipairs(sh.members or {}) do
+          set[m.name] = true
+          n = n + 1
+        end
+        structures[#structures + 1] = { name = name, set = set, n = n }
+      end
+    end
+    sort(structures, function(a, b)
+      if a.n ~= b.n then return a.n < b.n end
+      return a.name < b.name
+    end)
+  end
+  local found
+  for _, st in ipairs(structures) do
+    local all = true
+    for k in pairs(object) do
+      if not st.set[k] then
+        all = false
+        break
+      end
+    end
+    if all then
+      found = st.name
+      break
+    end
+  end
+  if not found or not list then
+    return found
+  end
+  for name, sh in pairs(model.shapes) do
+    if sh.type == "list" and sh.element == found then
+      return name
+    end
+  end
+  return nil
+end
+
 --- Prints a result in the chosen output format: timestamps converted, --query applied, then
 -- rendered, and written through the pager on a terminal.
 -- @param value the result
@@ -298,7 +362,7 @@ function Context:emit(value, shape, title, extra)
       self.err(qerr .. "\n")
       return code or _M.EXIT.other
     end
-    value, shape, resume = v, nil, nil
+    value, shape, resume = v, _M.infer_shape(self.model, v), nil
   end
   if fmt == "off" then
     return 0
