@@ -465,6 +465,59 @@ CMFA_API const char *cmfa_settings_key(size_t i);
 /* The i-th profile named in the files (first appearance first), NULL past the end. */
 CMFA_API const char *cmfa_settings_profile_name(const struct cmfa_settings *settings, size_t i);
 
+/* ------------------------------------------------------------------------------------------
+ * YAML (libyaml), as the AWS CLI v2 writes and reads it.
+ * ------------------------------------------------------------------------------------------ */
+
+/* v as YAML text, byte for byte what `aws --output yaml` prints for the same value (stream = 0)
+ * or what `--output yaml-stream` prints for one response (stream = 1: the value as the single
+ * element of a list). shape (may be NULL) is the value's model shape, e.g. an operation's
+ * output: it decides how numbers are written (integers as integers, doubles with a fraction).
+ * Mapping keys are sorted; strings that would read back as another type (true, 123, '', null,
+ * dates) or cannot be plain are quoted; timestamps are written as they are in v (format them
+ * first, e.g. as ISO 8601 strings, as the AWS CLI does). With stream = 0 a scalar v is written
+ * as JSON, as the AWS CLI does. The AWS CLI prints nothing at all for an empty response ({})
+ * with --output yaml: that choice is the caller's. Nothing is lost: a string that is not valid
+ * UTF-8 or a value nested deeper than 64 levels fails (CMFA_E_BAD_ARGUMENT) instead.
+ * Returns NUL-terminated text (caller frees with cmfa_free), its length in *len (may be NULL);
+ * NULL on failure (err filled; err may be NULL). */
+CMFA_API char *cmfa_value_to_yaml(const struct cmfa_value *v, const struct cmfa_shape *shape,
+                                  int stream, size_t *len, struct cmfa_error *err);
+
+/* Reads YAML text (e.g. for --cli-input-yaml): exactly one document whose root is a mapping.
+ * shape (may be NULL), e.g. an operation's input shape, guides plain scalars: a string member
+ * keeps the text as written (OFF, 00123, true), a boolean member reads true/false, a number
+ * member reads numbers; members the model does not know read by the YAML 1.2 core rules.
+ * Quoted scalars are always strings; null, ~ or nothing is null (a member not given). Refused
+ * with CMFA_E_BAD_ARGUMENT and a message "line L, column C: <rule>": syntax errors, a root
+ * that is not a mapping, more than one document, anchors and aliases, merge keys, keys that are
+ * not strings, duplicate keys, unsupported tags, NUL characters, more than 64 levels, more than
+ * 100000 values or 10000 keys in one mapping, text over 16 MiB. Types are not checked against
+ * the model here: cmfa_validate does that. Caller frees the result with cmfa_value_free. */
+CMFA_API struct cmfa_value *cmfa_value_parse_yaml(const char *text, size_t len,
+                                                  const struct cmfa_shape *shape,
+                                                  struct cmfa_error *err);
+
+/* Documentation for the skeleton's comments, keyed "ShapeName.MemberName". */
+struct cmfa_yaml_doc {
+    const char *key;
+    const char *text;
+};
+
+struct cmfa_yaml_skeleton_options {   /* plain option record; zero-initialise */
+    const struct cmfa_yaml_doc *docs; /* NULL: comments carry [REQUIRED] and enum values only */
+    size_t ndocs;
+    int documented_only;              /* 1: members without an entry in docs are left out */
+};
+
+/* The text `aws cognito-idp <operation> --generate-cli-skeleton yaml-input` prints, built from
+ * the model: every input member in model order with a placeholder value and a comment.
+ * opts may be NULL. Caller frees with cmfa_free; NULL on failure (CMFA_E_UNKNOWN_OPERATION,
+ * CMFA_E_NOMEM). */
+CMFA_API char *cmfa_yaml_skeleton(const char *operation,
+                                  const struct cmfa_yaml_skeleton_options *opts, size_t *len,
+                                  struct cmfa_error *err);
+
 #ifdef __cplusplus
 }
 #endif
