@@ -23,6 +23,15 @@ local _M = {}
 
 local PROG = "cognito-mfa"
 
+--- Paginated operations (botocore's paginators-1.json for cognito-idp; the core's model has no
+-- paginators): input and output token, limit parameter, result key. See cli.paginate.
+_M.PAGINATORS = {
+  ListUserPools = {
+    input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
+    result_key = "UserPools",
+  },
+}
+
 -- What each modelled operation does (the model carries no documentation). An operation
 -- without an entry still gets a command, with a generic description.
 local SHORT = {
@@ -286,7 +295,7 @@ local function register_operation(cli, operation, model)
       options[#options + 1] = o
     end
   end
-  local pag = require("cognito_mfa.cli.paginate").PAGINATORS[operation]
+  local pag = _M.PAGINATORS[operation]
   local limit_shape
   if pag then
     for _, o in ipairs(options) do

@@ -31,14 +31,8 @@ local type = type
 
 local _M = {}
 
---- Paginated operations (botocore's paginators-1.json for cognito-idp; the core's model has no
--- paginators): input and output token, limit parameter, result key.
-_M.PAGINATORS = {
-  ListUserPools = {
-    input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
-    result_key = "UserPools",
-  },
-}
+-- The token keys when no paginator is given (every cognito-idp paginator uses NextToken).
+local DEFAULT = { input_token = "NextToken" }
 
 -- ------------------------------------------------------------------------------ base64
 
@@ -143,7 +137,7 @@ end
 -- @tparam[opt] number truncate items of that page already returned
 -- @treturn string
 function _M.encode_token(service_token, truncate, pag)
-  pag = pag or _M.PAGINATORS.ListUserPools
+  pag = pag or DEFAULT
   local json = "{" .. py_json_string(pag.input_token) .. ": "
     .. (service_token and py_json_string(service_token) or "null")
   if truncate then
@@ -166,7 +160,7 @@ end
 -- @string text what --starting-token gave
 -- @return { token = service token or nil, truncate = n }, or nil and what is wrong with it
 function _M.decode_token(text, pag)
-  pag = pag or _M.PAGINATORS.ListUserPools
+  pag = pag or DEFAULT
   local json = _M.base64_decode(text)
   if not json then
     return nil, "not a pagination token (tokens are base64; use the NextToken printed with "
