@@ -39,6 +39,7 @@
 #define DEFAULT_MAX_NODES (1L << 22)   /* values created by one evaluation */
 #define DEFAULT_MAX_STEPS (1L << 26)   /* AST nodes visited by one evaluation */
 #define INLINE_ARGS 4
+#define TEXT_UNIT 64                   /* bytes of text counted as one value */
 
 static long max_nodes = DEFAULT_MAX_NODES;
 static long max_steps = DEFAULT_MAX_STEPS;
@@ -600,7 +601,7 @@ static int lex_quoted(struct lexer *lx, size_t start, size_t *next)
 {
     struct cmfa__buf b;
     const char *why = NULL;
-    size_t end, where = 0;
+    size_t end = 0, where = 0;
     struct token *t;
     int r;
 
@@ -633,7 +634,7 @@ static int lex_quoted(struct lexer *lx, size_t start, size_t *next)
 static int lex_raw_string(struct lexer *lx, size_t start, size_t *next)
 {
     struct cmfa__buf b;
-    size_t end;
+    size_t end = 0;
     struct token *t;
 
     if (scan_delimited(lx, start, '\'', &end) < 0)
@@ -664,7 +665,7 @@ static int lex_literal(struct lexer *lx, size_t start, size_t *next)
     struct cmfa_error perr;
     struct cmfa_value *v;
     const char *why = NULL, *text;
-    size_t end, where = 0, n;
+    size_t end = 0, where = 0, n;
     struct token *t;
     int r;
 
@@ -685,8 +686,8 @@ static int lex_literal(struct lexer *lx, size_t start, size_t *next)
     if (!v) {
         /* the deprecated form: leading blanks dropped, the rest a JSON string's inside */
         n = 0;
-        while (n < b.len && (text[n] == ' ' || text[n] == '\t' || text[n] == '\n' ||
-                             text[n] == '\r'))
+        while (n < b.len && (text[n] == ' ' || (text[n] >= '\t' && text[n] <= '\r') ||
+                             (text[n] >= 0x1C && text[n] <= 0x1F)))
             n++;
         cmfa__buf_init(&sb, 0);
         r = json_unescape(text + n, b.len - n, &sb, &why, &where);
@@ -1120,8 +1121,6 @@ static struct qnode *parse_index(struct parser *p, size_t pos)
         }
     }
     advance(p);
-    if (n->has[2] && n->idx[2] == 0)
-        return parse_fail(p, pos, CMFA_E_QUERY_INVALID_VALUE, "a slice step cannot be 0");
     return n;
 }
 
@@ -1198,8 +1197,6 @@ static struct qnode *parse_multi_hash(struct parser *p, size_t pos)
 static struct qnode *parse_function(struct parser *p, struct qnode *left, size_t lparen_pos)
 {
     struct qnode *n, *e;
-    const struct qfunc *fn;
-    size_t nargs;
 
     if (left->type != N_FIELD)
         return parse_fail(p, lparen_pos, CMFA_E_QUERY_SYNTAX,
@@ -1221,18 +1218,50 @@ static struct qnode *parse_function(struct parser *p, struct qnode *left, size_t
         }
     }
     advance(p);
-    fn = find_function(n->name);
-    if (!fn)
-        return parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION, "unknown function %s()",
-                          n->name);
-    nargs = n->count;
-    if (fn->variadic ? nargs < (size_t)fn->nparams : nargs != (size_t)fn->nparams)
-        return parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_ARITY,
-                          "%s() takes %s%d argument%s, got %zu", fn->name,
-                          fn->variadic ? "at least " : "", fn->nparams,
-                          fn->nparams == 1 ? "" : "s", nargs);
-    n->fn = fn;
+    n->fn = find_function(n->name); /* NULL: reported by check_tree once the parse is done */
     return n;
+}
+
+/* After a successful parse: unknown functions, wrong argument counts and zero slice steps,
+ * the first one in the expression reported (syntax errors anywhere come first). */
+static void check_tree(const struct qnode *n, const struct qnode **bad)
+{
+    const struct qnode *k;
+    const struct qfunc *fn;
+
+    if (!n)
+        return;
+    if (n->type == N_FUNCTION) {
+        fn = n->fn;
+        if (!fn || (fn->variadic ? n->count < (size_t)fn->nparams
+                                 : n->count != (size_t)fn->nparams)) {
+            if (!*bad || n->pos < (*bad)->pos)
+                *bad = n;
+        }
+    } else if (n->type == N_SLICE && n->has[2] && n->idx[2] == 0) {
+        if (!*bad || n->pos < (*bad)->pos)
+            *bad = n;
+    }
+    check_tree(n->a, bad);
+    check_tree(n->b, bad);
+    check_tree(n->c, bad);
+    for (k = n->first; k; k = k->next)
+        check_tree(k, bad);
+}
+
+static int report_bad(struct parser *p, const struct qnode *n)
+{
+    const struct qfunc *fn = n->fn;
+
+    if (n->type == N_SLICE)
+        parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_VALUE, "a slice step cannot be 0");
+    else if (!fn)
+        parse_fail(p, n->pos, CMFA_E_QUERY_UNKNOWN_FUNCTION, "unknown function %s()", n->name);
+    else
+        parse_fail(p, n->pos, CMFA_E_QUERY_INVALID_ARITY, "%s() takes %s%d argument%s, got %zu",
+                   fn->name, fn->variadic ? "at least " : "", fn->nparams,
+                   fn->nparams == 1 ? "" : "s", n->count);
+    return -1;
 }
 
 static struct qnode *nud(struct parser *p, struct token *t)
@@ -1501,6 +1530,14 @@ struct cmfa_query *cmfa_query_compile(const char *expr, size_t len, struct cmfa_
         unexpected(&p, NULL);
         goto fail;
     }
+    {
+        const struct qnode *bad = NULL;
+        check_tree(q->root, &bad);
+        if (bad) {
+            report_bad(&p, bad);
+            goto fail;
+        }
+    }
     tokens_free(lx.toks, lx.ntok);
     return q;
 
@@ -1546,9 +1583,14 @@ static int charge(struct ev *e, long n, size_t pos)
     e->nodes += n;
     if (e->nodes > max_nodes)
         return ev_fail(e, pos, CMFA_E_QUERY_LIMIT,
-                       "the query would create more than %ld values", max_nodes);
+                       "the query would create more than %ld values (counting %d bytes of "
+                       "text as one)", max_nodes, TEXT_UNIT);
     return 0;
 }
+
+/* Booleans are borrowed from these two read-only nodes: no allocation per comparison. */
+static const cJSON static_true = {.type = cJSON_True};
+static const cJSON static_false = {.type = cJSON_False};
 
 static int is_null(const cJSON *j)
 {
@@ -1623,7 +1665,8 @@ static void release_input(struct ev *e, struct rv *input, struct rv *result)
         input->j = NULL;
         return;
     }
-    if (result->owned || !result->j) {
+    if (result->owned || !result->j || result->j == &static_true ||
+        result->j == &static_false) {
         rv_free(input);
         return;
     }
@@ -1636,11 +1679,16 @@ static void release_input(struct ev *e, struct rv *input, struct rv *result)
     input->owned = 0;
 }
 
+/* Cost of a copy of j in values: one per node, plus one per TEXT_UNIT bytes of text. */
 static long count_nodes(const cJSON *j)
 {
     long n = 1;
     const cJSON *c;
 
+    if (cJSON_IsString(j) && j->valuestring)
+        n += (long)(strlen(j->valuestring) / TEXT_UNIT);
+    if (j->string)
+        n += (long)(strlen(j->string) / TEXT_UNIT);
     for (c = j->child; c; c = c->next)
         n += count_nodes(c);
     return n;
@@ -1669,10 +1717,7 @@ static cJSON *take(struct ev *e, struct rv *r, size_t pos)
             return NULL;
         copy = cJSON_CreateNull();
     } else {
-        if (charge(e, (j->type & 0xFF) == cJSON_Array || (j->type & 0xFF) == cJSON_Object
-                          ? count_nodes(j)
-                          : 1,
-                   pos) < 0)
+        if (charge(e, count_nodes(j), pos) < 0)
             return NULL;
         switch (j->type & 0xFF) {
         case cJSON_False: copy = cJSON_CreateFalse(); break;
@@ -1733,14 +1778,9 @@ static int new_number(struct ev *e, double d, size_t pos, struct rv *out)
 
 static int new_bool(struct ev *e, int b, size_t pos, struct rv *out)
 {
-    cJSON *n;
-
-    if (charge(e, 1, pos) < 0)
-        return -1;
-    n = cJSON_CreateBool(b != 0);
-    if (!n)
-        return ev_nomem(e);
-    *out = owned(n);
+    (void)e;
+    (void)pos;
+    *out = borrowed(b ? &static_true : &static_false);
     return 0;
 }
 
@@ -1748,7 +1788,7 @@ static int new_string(struct ev *e, const char *s, size_t len, size_t pos, struc
 {
     struct cmfa_value *v;
 
-    if (charge(e, 1, pos) < 0)
+    if (charge(e, 1 + (long)(len / TEXT_UNIT), pos) < 0)
         return -1;
     v = cmfa_value_new_string(s, len);
     if (!v)
@@ -1899,16 +1939,35 @@ static int eval_slice(struct ev *e, const struct qnode *n, const cJSON *current,
 }
 
 /* Projection of right over the elements (list) or member values (object) of base. */
+/* Projection of right over the elements (list) or member values (object) of base; with flat,
+ * over the elements of base flattened one level (left[].right, without building left[]). */
 static int project(struct ev *e, const struct qnode *n, const cJSON *base,
-                   const struct qnode *cond, struct rv *out)
+                   const struct qnode *cond, int flat, struct rv *out)
 {
-    cJSON *arr, *c;
+    const cJSON *c, *outer = NULL;
+    cJSON *arr;
     struct rv r;
 
     arr = new_array(e, n->pos);
     if (!arr)
         return -1;
-    for (c = base->child; c; c = c->next) {
+    for (c = base->child;; c = c->next) {
+        if (!c) {
+            if (!outer)
+                break;
+            c = outer; /* back out of a nested array */
+            outer = NULL;
+            continue;
+        }
+        if (flat && !outer && type_bit(c) == TY_ARRAY) {
+            outer = c;
+            c = c->child;
+            if (!c) {
+                c = outer;
+                outer = NULL;
+                continue;
+            }
+        }
         if (cond) {
             int keep;
             if (eval(e, cond, c, &r) < 0)
@@ -1939,6 +1998,7 @@ static int compare_values(const cJSON *a, const cJSON *b, int *order)
 {
     unsigned ta = type_bit(a), tb = type_bit(b);
 
+    *order = 0;
     if (ta != tb || (ta != TY_NUMBER && ta != TY_STRING))
         return 0;
     if (ta == TY_NUMBER)
@@ -2004,6 +2064,15 @@ static int eval(struct ev *e, const struct qnode *n, const cJSON *current, struc
         *out = base;
         return 0;
     case N_PROJECT:
+        if (n->a->type == N_FLATTEN) {
+            /* left[] then right: walk left's elements one level down, no copy of left[] */
+            if (eval(e, n->a->a, current, &base) < 0)
+                return -1;
+            rc = type_bit(base.j) == TY_ARRAY ? project(e, n, base.j, NULL, 1, out) : 0;
+            rv_free(&base);
+            return rc;
+        }
+        /* fall through */
     case N_VPROJECT:
     case N_FILTER:
         if (eval(e, n->a, current, &base) < 0)
@@ -2012,7 +2081,7 @@ static int eval(struct ev *e, const struct qnode *n, const cJSON *current, struc
             rv_free(&base);
             return 0;
         }
-        rc = project(e, n, base.j, n->type == N_FILTER ? n->c : NULL, out);
+        rc = project(e, n, base.j, n->type == N_FILTER ? n->c : NULL, 0, out);
         rv_free(&base);
         return rc;
     case N_FLATTEN:
@@ -2693,7 +2762,7 @@ struct sort_item {
 static void merge_sort(struct sort_item *v, struct sort_item *tmp, size_t n)
 {
     size_t mid = n / 2, i = 0, j = mid, k = 0;
-    int order;
+    int order = 0;
 
     if (n < 2)
         return;
@@ -2800,10 +2869,115 @@ static int fn_to_array(struct ev *e, const struct qnode *call, struct farg *a, s
     return 0;
 }
 
+/* A number as jmespath.py's json.dumps writes it: integers without a fraction, others in the
+ * shortest form that reads back to the same double. */
+static cmfa_code put_number(struct cmfa__buf *b, double d)
+{
+    char tmp[64];
+    int prec;
+
+    if (!isfinite(d))
+        return cmfa__buf_addstr(b, "null");
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+        snprintf(tmp, sizeof(tmp), "%.0f", d);
+        return cmfa__buf_addstr(b, strcmp(tmp, "-0") == 0 ? "-0.0" : tmp);
+    }
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    return cmfa__buf_addstr(b, tmp);
+}
+
+/* A string as JSON with every character outside printable ASCII escaped (\uXXXX, surrogate
+ * pairs above U+FFFF), as json.dumps does by default. */
+static cmfa_code put_string(struct cmfa__buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    cmfa_code rc = cmfa__buf_addc(b, '"');
+    char tmp[32];
+
+    while (p < end && rc == CMFA_OK) {
+        unsigned long cp = *p;
+        size_t n = 1;
+
+        if (cp >= 0x80) {
+            n = utf8_seq(p, (size_t)(end - p));
+            if (!n) { /* not UTF-8 (a value built in C): the byte as a code point */
+                n = 1;
+            } else {
+                cp = n == 2 ? cp & 0x1F : n == 3 ? cp & 0x0F : cp & 0x07;
+                for (size_t i = 1; i < n; i++)
+                    cp = (cp << 6) | (p[i] & 0x3F);
+            }
+        }
+        p += n;
+        switch (cp) {
+        case '"': rc = cmfa__buf_addstr(b, "\\\""); continue;
+        case '\\': rc = cmfa__buf_addstr(b, "\\\\"); continue;
+        case '\n': rc = cmfa__buf_addstr(b, "\\n"); continue;
+        case '\r': rc = cmfa__buf_addstr(b, "\\r"); continue;
+        case '\t': rc = cmfa__buf_addstr(b, "\\t"); continue;
+        case '\b': rc = cmfa__buf_addstr(b, "\\b"); continue;
+        case '\f': rc = cmfa__buf_addstr(b, "\\f"); continue;
+        default: break;
+        }
+        if (cp >= 0x20 && cp < 0x7F) {
+            rc = cmfa__buf_addc(b, (char)cp);
+        } else if (cp >= 0x10000) {
+            cp -= 0x10000;
+            snprintf(tmp, sizeof(tmp), "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10),
+                     0xDC00 + (cp & 0x3FF));
+            rc = cmfa__buf_addstr(b, tmp);
+        } else {
+            snprintf(tmp, sizeof(tmp), "\\u%04lx", cp);
+            rc = cmfa__buf_addstr(b, tmp);
+        }
+    }
+    if (rc == CMFA_OK)
+        rc = cmfa__buf_addc(b, '"');
+    return rc;
+}
+
+/* Compact JSON text of j (',' and ':' without blanks), the form to_string() gives. */
+static cmfa_code put_json(struct cmfa__buf *b, const cJSON *j)
+{
+    const cJSON *c;
+    cmfa_code rc = CMFA_OK;
+
+    switch (type_bit(j)) {
+    case TY_NULL: return cmfa__buf_addstr(b, "null");
+    case TY_BOOL: return cmfa__buf_addstr(b, cJSON_IsTrue(j) ? "true" : "false");
+    case TY_NUMBER: return put_number(b, j->valuedouble);
+    case TY_STRING: return put_string(b, j->valuestring);
+    case TY_ARRAY:
+    case TY_OBJECT:
+        rc = cmfa__buf_addc(b, type_bit(j) == TY_ARRAY ? '[' : '{');
+        for (c = j->child; c && rc == CMFA_OK; c = c->next) {
+            if (c != j->child)
+                rc = cmfa__buf_addc(b, ',');
+            if (rc == CMFA_OK && type_bit(j) == TY_OBJECT) {
+                rc = put_string(b, c->string ? c->string : "");
+                if (rc == CMFA_OK)
+                    rc = cmfa__buf_addc(b, ':');
+            }
+            if (rc == CMFA_OK)
+                rc = put_json(b, c);
+        }
+        if (rc == CMFA_OK)
+            rc = cmfa__buf_addc(b, type_bit(j) == TY_ARRAY ? ']' : '}');
+        return rc;
+    default:
+        return CMFA_E_INTERNAL;
+    }
+}
+
 static int fn_to_string(struct ev *e, const struct qnode *call, struct farg *a, size_t n,
                         struct rv *out)
 {
-    char *text;
+    struct cmfa__buf b;
+    cmfa_code code;
     int rc;
 
     (void)n;
@@ -2813,13 +2987,18 @@ static int fn_to_string(struct ev *e, const struct qnode *call, struct farg *a, 
         a[0].v.owned = 0;
         return 0;
     }
-    if (!a[0].v.j)
-        return new_string(e, "null", 4, call->pos, out);
-    text = cJSON_PrintUnformatted(a[0].v.j);
-    if (!text)
+    cmfa__buf_init(&b, 0);
+    code = put_json(&b, a[0].v.j);
+    if (code == CMFA_OK)
+        code = cmfa__buf_add(&b, "", 0);
+    if (code != CMFA_OK) {
+        cmfa__buf_cleanup(&b);
+        if (code == CMFA_E_TOO_LARGE)
+            return ev_fail(e, call->pos, CMFA_E_QUERY_LIMIT, "to_string() result is too large");
         return ev_nomem(e);
-    rc = new_string(e, text, strlen(text), call->pos, out);
-    cJSON_free(text);
+    }
+    rc = new_string(e, b.data, b.len, call->pos, out);
+    cmfa__buf_cleanup(&b);
     return rc;
 }
 

@@ -131,7 +131,10 @@ static void run_file(const char *dir, const char *name)
     size_t len, i, j;
     char *text;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+        CHECK_MSG(0, "path too long: %s/%s", dir, name);
+        return;
+    }
     text = check_read_file(path, &len);
     CHECK_MSG(text != NULL, "cannot read %s", path);
     if (!text)
@@ -296,6 +299,16 @@ static void test_semantics(void)
     check_query("[0,1,2,3,4,5,6,7,8,9]", "[-99999999999999999999:2]", "[0,1]");
     check_query("{\"a\":[1,2]}", "to_string(a)", "\"[1,2]\"");
     check_query("{}", "to_string(`null`)", "\"null\"");
+    /* to_string writes JSON as jmespath.py (json.dumps) does: shortest round-trip numbers,
+     * non-ASCII escaped */
+    check_query("{}", "to_string(`0.30000000000000004`)", "\"0.30000000000000004\"");
+    check_query("{}", "to_string(`[1, 1.5, -0.0, 1e300, 1e-7]`)", "\"[1,1.5,-0.0,1e+300,1e-07]\"");
+    check_query("{}", "to_string(`[\"\\u00e9\", \"\\ud83d\\ude00\", \"a\\\"b\\n\"]`)",
+                "\"[\\\"\\\\u00e9\\\",\\\"\\\\ud83d\\\\ude00\\\",\\\"a\\\\\\\"b\\\\n\\\"]\"");
+    check_query("{}", "to_string(`{\"k\": {\"a\": [true, null]}}`)",
+                "\"{\\\"k\\\":{\\\"a\\\":[true,null]}}\"");
+    /* the deprecated literal form drops leading blanks of any ASCII kind, as str.lstrip() */
+    check_query("{}", "`\f\v x`", "\"x\"");
     check_query("{}", "type(`null`)", "\"null\"");
 }
 
@@ -329,6 +342,12 @@ static void test_errors(void)
                 "at column 3: length() takes 1 argument, got 2");
     check_fails(doc, "merge()", CMFA_E_QUERY_INVALID_ARITY, "at least 1 argument");
     check_fails(doc, "a.b[::0]", CMFA_E_QUERY_INVALID_VALUE, "slice step cannot be 0");
+    /* a syntax error anywhere wins over function and slice checks, as in jmespath.py; then the
+     * first problem in the expression is reported */
+    check_fails(doc, "nope(a) | [", CMFA_E_QUERY_SYNTAX, "column 12");
+    check_fails(doc, "a[::0] | [", CMFA_E_QUERY_SYNTAX, "column 11");
+    check_fails(doc, "abs(a, b) || nope(a)", CMFA_E_QUERY_INVALID_ARITY, "column 1");
+    check_fails(doc, "a[::0] || nope(a)", CMFA_E_QUERY_INVALID_VALUE, "column 2");
     check_fails(doc, "length(`1`)", CMFA_E_QUERY_INVALID_TYPE,
                 "invalid type at column 1: length() expects a string, an array or an object "
                 "as argument 1, got number");
@@ -408,6 +427,23 @@ static void test_limits(void)
     /* an expression that doubles its value at each step hits the value limit */
     s = repeat("@", " | [@, @]", 40, "", 0);
     check_fails("[1]", s, CMFA_E_QUERY_LIMIT, "more than");
+    free(s);
+    /* so does text: a string doubled again and again (join) and then copied many times */
+    s = repeat("'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'",
+               " | join('', [@, @])", 14, " | [@, @, @, @, @, @, @, @]", 1);
+    cmfa__query_set_limits(100000, 0);
+    check_fails("{}", s, CMFA_E_QUERY_LIMIT, "more than 100000 values (counting 64 bytes");
+    cmfa__query_set_limits(0, 0);
+    s[strlen(s) - 27] = '\0'; /* without the copies: a 1 MiB string is fine */
+    {
+        struct cmfa_error err;
+        struct cmfa_value *v;
+        cmfa_error_init(&err);
+        v = cmfa_query(s, strlen(s), NULL, &err);
+        CHECK_MSG(v && strlen(cmfa_value_string(v, NULL)) == 64u << 14, "%s", err.message);
+        cmfa_value_free(v);
+        cmfa_error_cleanup(&err);
+    }
     free(s);
     /* nested projections over the same data hit the step limit */
     cmfa__query_set_limits(0, 20);

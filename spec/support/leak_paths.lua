@@ -247,6 +247,21 @@ path("results and errors are built while Lua may raise", function(n)
   end
 end)
 
+path("query: raises and failures with C memory held (conversion, compile, eval, deep result)", function(n)
+  local deep_literal = "`" .. ("["):rep(70) .. ("]"):rep(70) .. "`"
+  for i = 1, n do
+    expect_raise("cannot be sent", cognito_mfa.query, big_then_function(), "Values")
+    expect_raise("nested deeper than", cognito_mfa.query, {}, deep_literal)
+    local res, err = cognito_mfa.query({ a = BIG }, "a[?")
+    assert(res == nil and err.name == "CMFA_E_QUERY_SYNTAX")
+    res, err = cognito_mfa.query({ a = { BIG, BIG } }, "sum(a)")
+    assert(res == nil and err.name == "CMFA_E_QUERY_INVALID_TYPE")
+    -- more distinct expressions than the cache holds: evicted queries are freed by __gc
+    assert(cognito_mfa.query({ [BIG:sub(1, 3)] = i }, "xxx || `" .. i .. "`") == i)
+    assert(#cognito_mfa.query({ a = { BIG, BIG } }, "a[1]") == #BIG)
+  end
+end)
+
 --- Runs every path n times.
 function paths.run_all(n, report)
   for _, p in ipairs(paths.list) do

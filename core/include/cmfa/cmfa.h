@@ -414,7 +414,8 @@ CMFA_API void cmfa_retry_success(struct cmfa_client *client, struct cmfa_retry *
  *   CMFA_E_QUERY_INVALID_TYPE      "invalid-type"      (evaluation: a function argument)
  *   CMFA_E_QUERY_LIMIT             "limit"             (nesting deeper than 256, an expression
  *                                                       over 1 MiB, or an evaluation creating
- *                                                       more than 4M values)
+ *                                                       more than 4M values, 64 bytes of
+ *                                                       text counting as one)
  * All are of kind usage.
  * ------------------------------------------------------------------------------------------ */
 struct cmfa_query;
