@@ -1360,6 +1360,132 @@ static int l_service_error_known(lua_State *L)
     return 1;
 }
 
+/* ------------------------------------------------------------------------------- YAML */
+
+/* A shape by its model name, or an operation's input (input = 1) or output shape; raises on an
+ * unknown name. */
+static const struct cmfa_shape *check_shape(lua_State *L, int idx, int input)
+{
+    const char *name;
+    const struct cmfa_shape *shape;
+    const struct cmfa_operation *op;
+
+    if (lua_isnoneornil(L, idx))
+        return NULL;
+    name = luaL_checkstring(L, idx);
+    if ((shape = cmfa_model_shape(name)) != NULL)
+        return shape;
+    if ((op = cmfa_model_operation(name)) != NULL)
+        return input ? op->input : op->output;
+    luaL_argerror(L, idx, lua_pushfstring(L, "unknown shape or operation '%s'", name));
+    return NULL;
+}
+
+/* core.to_yaml(value [, shape_name [, stream]]) -> text | nil, err
+ * As `aws --output yaml` (stream false) or one response of `--output yaml-stream` prints it.
+ * shape_name: a model shape ("DescribeUserPoolResponse") or an operation (its output shape). */
+static int l_to_yaml(lua_State *L)
+{
+    const struct cmfa_shape *shape = check_shape(L, 2, 0);
+    int stream = lua_toboolean(L, 3);
+    struct scratch *s;
+    struct cmfa_value *root;
+    char path[PATH_SIZE];
+    size_t len = 0;
+
+    luaL_checkany(L, 1);
+    lua_settop(L, 3);
+    s = scratch_new(L);                                   /* 4 */
+    path[0] = '\0';
+    s->in = cmfa_value_new_array(); /* a wrapper, so scalars convert like tables */
+    if (!s->in)
+        return luaL_error(L, "not enough memory");
+    convert_into(L, 1, shape, s->in, NULL, path, 0, 1);
+    root = (struct cmfa_value *)cmfa_value_at(s->in, 0, NULL);
+    s->text = cmfa_value_to_yaml(root, shape, stream, &len, &s->err);
+    if (!s->text) {
+        fail_with(L, &s->err);
+        scratch_release(L, 4);
+        return 2;
+    }
+    lua_pushlstring(L, s->text, len);
+    scratch_release(L, 4);
+    return 1;
+}
+
+/* core.from_yaml(text [, shape_name]) -> value | nil, err
+ * shape_name: a model shape or an operation (its input shape), e.g. for --cli-input-yaml. */
+static int l_from_yaml(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const struct cmfa_shape *shape = check_shape(L, 2, 1);
+    struct scratch *s;
+
+    lua_settop(L, 2);
+    s = scratch_new(L);                                   /* 3 */
+    s->out = cmfa_value_parse_yaml(text, len, shape, &s->err);
+    if (!s->out) {
+        fail_with(L, &s->err);
+        scratch_release(L, 3);
+        return 2;
+    }
+    push_value(L, s->out, 0);
+    scratch_release(L, 3);
+    return 1;
+}
+
+/* core.yaml_skeleton(operation [, docs [, documented_only]]) -> text | nil, err
+ * docs: { ["ShapeName.MemberName"] = "first sentence", ... } for the comments. */
+static int l_yaml_skeleton(lua_State *L)
+{
+    const char *op = luaL_checkstring(L, 1);
+    struct cmfa_yaml_skeleton_options opts;
+    struct cmfa_yaml_doc *docs = NULL;
+    struct scratch *s;
+    size_t n = 0, len = 0;
+
+    memset(&opts, 0, sizeof(opts));
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    opts.documented_only = lua_toboolean(L, 3);
+    lua_settop(L, 3);
+    if (lua_istable(L, 2)) {
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+                luaL_argerror(L, 2, "docs must map \"Shape.Member\" strings to strings");
+            n++;
+            lua_pop(L, 1);
+        }
+        /* a Lua-owned array: nothing to free if a later step raises; the strings are the
+         * table's own, and the table stays on the stack */
+        docs = cmfa_lua_newuserdata(L, (n ? n : 1) * sizeof(*docs));  /* 4 */
+        n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            docs[n].key = lua_tostring(L, -2);
+            docs[n].text = lua_tostring(L, -1);
+            n++;
+            lua_pop(L, 1);
+        }
+        opts.docs = docs;
+        opts.ndocs = n;
+    } else {
+        lua_pushnil(L);                                    /* 4 */
+    }
+    s = scratch_new(L);                                   /* 5 */
+    s->text = cmfa_yaml_skeleton(op, &opts, &len, &s->err);
+    if (!s->text) {
+        fail_with(L, &s->err);
+        scratch_release(L, 5);
+        return 2;
+    }
+    lua_pushlstring(L, s->text, len);
+    scratch_release(L, 5);
+    return 1;
+}
+
 /* ----------------------------------------------------------------------------- settings */
 
 #define SETTINGS_MT "cognito_mfa.settings_holder"
@@ -1464,6 +1590,9 @@ static const luaL_Reg functions[] = {
     {"sleep", l_sleep},
     {"service_error_known", l_service_error_known},
     {"settings", l_settings},
+    {"to_yaml", l_to_yaml},
+    {"from_yaml", l_from_yaml},
+    {"yaml_skeleton", l_yaml_skeleton},
     {NULL, NULL}};
 
 static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,

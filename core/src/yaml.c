@@ -10,9 +10,9 @@
  *    YAML 1.2 rules (below); otherwise libyaml quotes it ('true', '123', '', '2024-01-01', '~');
  *    libyaml itself quotes what a plain scalar cannot hold (': ', '# ', leading '-', spaces at
  *    either end, line breaks, control characters);
- *  - numbers: integers as integers, other numbers as Python's repr (1.5, 1e+16), .nan, .inf;
- *    the model decides when it knows the member (an integer member is always an integer, a
- *    double member always has a fraction or an exponent);
+ *  - numbers: whole numbers below 1e16 as integers, other numbers as Python's repr (1.5,
+ *    1e+16), .nan, .inf; a member the model types as double always has a fraction or an
+ *    exponent (values hold doubles, so 7 and 7.0 cannot be told apart otherwise);
  *  - null is `null`, booleans `true` / `false`;
  *  - a top-level scalar is written as JSON text, as the AWS CLI does (yaml-stream wraps the
  *    value in a one-element list first, so there it is YAML).
@@ -339,15 +339,15 @@ static int shape_is(const struct cmfa_shape *s, cmfa_shape_type t)
     return s && s->type == t;
 }
 
-/* Whether a number is written as an integer: integer members always (when whole), double
- * members never, otherwise when it is whole. */
+/* Whether a number is written as an integer: when it is whole and below 1e16 (as the JSON and
+ * text output do), unless the model says double. */
 static int number_is_integer(double d, const struct cmfa_shape *shape)
 {
     double a = d < 0 ? -d : d;
 
-    if (d != d || d - d != 0) /* NaN, infinities */
+    if (d != d || d - d != 0 || a >= 1e16) /* NaN, infinities, past exact integers */
         return 0;
-    if (a < 4503599627370496.0 && (double)(long long)d != d) /* below 2^52 a fraction shows */
+    if ((double)(long long)d != d)
         return 0;
     return !shape_is(shape, CMFA_SHAPE_DOUBLE);
 }
@@ -364,10 +364,7 @@ static void format_number(double d, const struct cmfa_shape *shape, int yaml, ch
         else
             snprintf(out, size, "%s", d < 0 ? "-Infinity" : "Infinity");
     } else if (number_is_integer(d, shape)) {
-        if (d < 9.2e18 && d > -9.2e18)
-            snprintf(out, size, "%lld", (long long)d);
-        else
-            snprintf(out, size, "%.0f", d);
+        snprintf(out, size, "%lld", (long long)d);
     } else {
         python_float_repr(d, out, size);
     }
