@@ -162,16 +162,16 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
       "UserPools[0]", "UserPools[:2].[Id, Name]", "UserPools[?Name=='none']",
     }
 
-    it("gives the AWS CLI's output in json, text and table", function()
+    it("gives the AWS CLI's output in json, text, table, yaml and yaml-stream", function()
       if skip_without_aws() then return end
-      for _, fmt in ipairs { "json", "text", "table" } do
+      for _, fmt in ipairs { "json", "text", "table", "yaml", "yaml-stream" } do
         for _, q in ipairs(QUERIES) do
           local args = { "list-user-pools", "--max-results", "60", "--query", q, "--output", fmt }
           local a, o = ok(theirs(args)), ok(ours(args))
           assert.equal(a.stdout, o.stdout, fmt .. " " .. q)
         end
       end
-      for _, fmt in ipairs { "json", "text", "table" } do
+      for _, fmt in ipairs { "json", "text", "table", "yaml", "yaml-stream" } do
         local args = { "get-user-pool-mfa-config", "--user-pool-id", pools[1], "--query",
                        "{m: MfaConfiguration, t: SoftwareTokenMfaConfiguration.Enabled}", "--output", fmt }
         assert.equal(ok(theirs(args)).stdout, ok(ours(args)).stdout, fmt)
@@ -209,6 +209,99 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
       if have_aws then
         assert.equal(255, theirs(args).code)
       end
+    end)
+  end)
+
+  describe("YAML", function()
+    it("prints --output yaml and yaml-stream as the AWS CLI", function()
+      if skip_without_aws() then return end
+      for _, fmt in ipairs { "yaml", "yaml-stream" } do
+        for _, args in ipairs {
+          { "list-user-pools", "--max-results", "60" },
+          { "list-user-pools", "--max-results", "2" },
+          { "get-user-pool-mfa-config", "--user-pool-id", pools[1] },
+          { "describe-user-pool", "--user-pool-id", pools[2] },
+        } do
+          local full = with(args, { "--output", fmt })
+          assert.equal(ok(theirs(full)).stdout, ok(ours(full)).stdout, table.concat(full, " "))
+        end
+      end
+    end)
+
+    it("reads --cli-input-yaml (text or file://) typed by the model, with options overriding it", function()
+      local target = helpers.create_pool(client, "conv-yaml")
+      local path = home .. "/input.yaml"
+      run.write(path, "UserPoolId: " .. target .. "\nMfaConfiguration: OFF\nSoftwareTokenMfaConfiguration:\n"
+        .. "  Enabled: true\nSmsMfaConfiguration:\n  SmsAuthenticationMessage: 'Code {####}'\n"
+        .. "  SmsConfiguration:\n    SnsCallerArn: arn:aws:iam::123456789012:role/sms\n    ExternalId: 00123\n")
+      ok(ours { "set-user-pool-mfa-config", "--cli-input-yaml", "file://" .. path, "--mfa-configuration", "ON" })
+      local got = assert(client:get_user_pool_mfa_config { UserPoolId = target })
+      assert.equal("ON", got.MfaConfiguration)
+      assert.is_true(got.SoftwareTokenMfaConfiguration.Enabled)
+      assert.equal("00123", got.SmsMfaConfiguration.SmsConfiguration.ExternalId)
+      local o = ok(ours { "get-user-pool-mfa-config", "--cli-input-yaml", "UserPoolId: " .. target,
+                          "--query", "MfaConfiguration", "--output", "text" })
+      assert.equal("ON\n", o.stdout)
+      if have_aws then
+        -- the AWS CLI reads the same file to the same request (with ExternalId quoted: it reads
+        -- a plain 00123 as the number 123 and then refuses it; the core types it by the model)
+        local a_pool, o_pool = helpers.create_pool(client, "conv-yaml-aws"), helpers.create_pool(client, "conv-yaml-o")
+        local text = run.read(path):gsub("00123", "'00123'")
+        local a_path, o_path = home .. "/a.yaml", home .. "/o.yaml"
+        run.write(a_path, (text:gsub(target, a_pool)))
+        run.write(o_path, (text:gsub(target, o_pool)))
+        ok(theirs { "set-user-pool-mfa-config", "--cli-input-yaml", "file://" .. a_path, "--mfa-configuration", "ON" })
+        ok(ours { "set-user-pool-mfa-config", "--cli-input-yaml", "file://" .. o_path, "--mfa-configuration", "ON" })
+        assert.same(assert(client:get_user_pool_mfa_config { UserPoolId = a_pool }),
+          assert(client:get_user_pool_mfa_config { UserPoolId = o_pool }))
+      end
+    end)
+
+    it("prints the yaml-input skeleton with the AWS CLI's lines", function()
+      local docs = require "cognito_mfa.cli.docs"
+      local o = ok(ours({ "set-user-pool-mfa-config", "--generate-cli-skeleton", "yaml-input" },
+        { env = { CMFA_SERVICE_MODEL = docs.SEARCH[1] } }))
+      assert.matches("UserPoolId: ''  # [REQUIRED]", o.stdout, 1, true)
+      assert.matches("EmailMfaConfiguration:", o.stdout, 1, true)
+      if skip_without_aws() or not exists(docs.SEARCH[1]) then return end
+      -- the Debian AWS CLI's model is older: every line it prints is in ours, in the same order
+      local a = ok(theirs { "set-user-pool-mfa-config", "--generate-cli-skeleton", "yaml-input" })
+      -- (spaces before a comment compared as one: the column the core picks after a nested
+      -- mapping differs from the AWS CLI's in one place, reported to the YAML work)
+      local function squeeze(t) return (t:gsub(" +#", " #")) end
+      local mine = squeeze(o.stdout)
+      local pos = 1
+      for line in squeeze(a.stdout):gmatch("[^\n]+") do
+        local at = mine:find(line, pos, true)
+        if not line:find("SnsCallerArn", 1, true) then -- required in the older model only
+          assert.is_truthy(at, "missing or out of order: " .. line .. "\n" .. mine)
+          pos = at + #line
+        end
+      end
+    end)
+
+    it("refuses YAML that is not a mapping, malformed YAML, and two input options: 252, nothing sent", function()
+      helpers.script(fault, { { status = 200, body = "{}" } })
+      local path = home .. "/list.yaml"
+      run.write(path, "- a\n- b\n")
+      for _, case in ipairs {
+        { { "--cli-input-yaml", "file://" .. path },
+          "argument --cli-input-yaml: Invalid YAML received: line 1, column 1" },
+        { { "--cli-input-yaml", "UserPoolId: [x" }, "argument --cli-input-yaml: Invalid YAML received: line" },
+        { { "--cli-input-yaml", "just text" }, "argument --cli-input-yaml: Invalid YAML received" },
+        { { "--cli-input-yaml", "file://" .. home .. "/missing.yaml" }, "missing.yaml" },
+        { { "--cli-input-yaml", "UserPoolId: x", "--cli-input-json", "{}" }, "Only one --cli-input- parameter" },
+      } do
+        local args = with({ "get-user-pool-mfa-config" }, case[1])
+        local o = ours(args, { endpoint = fault.endpoint })
+        assert.equal(252, o.code, table.concat(args, " "))
+        assert.equal("", o.stdout)
+        assert.matches(case[2], o.stderr, 1, true)
+        if have_aws then
+          assert.equal(252, theirs(args, { endpoint = fault.endpoint }).code, table.concat(args, " "))
+        end
+      end
+      assert.equal(0, #helpers.requests(fault))
     end)
   end)
 

@@ -51,7 +51,7 @@ function _M.exit_code(err)
 end
 
 
-local Context = { PROG = PROG }
+local Context = { PROG = PROG, EXIT_OTHER = 255 }
 Context.__index = Context
 _M.Context = Context
 

@@ -219,16 +219,34 @@ end
 local function run_operation(ctx, cmd, opts)
   local model, operation = ctx.model, cmd.operation
   local op = model.operations[operation]
-  if opts.generate_cli_skeleton then
+  if opts.generate_cli_skeleton == "yaml-input" then
+    local text, err = require("cognito_mfa.cli.yaml").skeleton(ctx, operation)
+    if not text then
+      ctx.err(err .. "\n")
+      return ctx.EXIT_OTHER
+    end
+    ctx.out(text)
+    return 0
+  elseif opts.generate_cli_skeleton then
     local which = opts.generate_cli_skeleton == "output" and op.output or op.input
     ctx.out(require("cognito_mfa.output").json(_M.skeleton(which, model), which, model))
     return 0
   end
   local params = {}
+  if opts.cli_input_json and opts.cli_input_yaml then
+    return ctx:usage_error("Only one --cli-input- parameter may be specified "
+      .. "(--cli-input-json or --cli-input-yaml).", cmd.name)
+  end
   if opts.cli_input_json then
     local v, err = read_input_json(ctx, opts.cli_input_json)
     if not v then
       return ctx:usage_error("argument --cli-input-json: " .. err, cmd.name)
+    end
+    params = v
+  elseif opts.cli_input_yaml then
+    local v, err = require("cognito_mfa.cli.yaml").input(ctx, opts.cli_input_yaml, operation)
+    if not v then
+      return ctx:usage_error("argument --cli-input-yaml: " .. err, cmd.name)
     end
     params = v
   end
@@ -332,11 +350,20 @@ local function register_operation(cli, operation, model)
       .. "Options given on the command line override its values.",
   }
   options[#options + 1] = {
-    name = "--generate-cli-skeleton", key = "generate_cli_skeleton", arg = "[input|output]",
-    optional = true, default = "input", choices_set = { input = true, output = true },
+    name = "--cli-input-yaml", key = "cli_input_yaml", arg = "<value>", type = "string",
+    help = "All parameters as a YAML mapping (PascalCase names as in the API), or file://path; "
+      .. "plain scalars are typed by the model (OFF and 00123 stay strings where the model "
+      .. "wants strings). Options given on the command line override its values. Not "
+      .. "together with --cli-input-json.",
+  }
+  options[#options + 1] = {
+    name = "--generate-cli-skeleton", key = "generate_cli_skeleton",
+    arg = "[input|yaml-input|output]", optional = true, default = "input",
+    choices_set = { input = true, output = true, ["yaml-input"] = true },
     type = "string",
-    help = "Print a JSON template of the input (default) or output for the current model, "
-      .. "and send nothing. The input template can be filled in and given to --cli-input-json.",
+    help = "Print a JSON template of the input (default) or output for the current model, or "
+      .. "a YAML template of the input with comments (yaml-input), and send nothing. The "
+      .. "input templates can be filled in and given to --cli-input-json or --cli-input-yaml.",
   }
   local name = _M.kebab(operation)
   local examples = {}
