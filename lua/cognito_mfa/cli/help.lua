@@ -100,16 +100,29 @@ function _M.top(ctx, cli)
   lines[#lines + 1] = "STRUCTURE VALUES"
   lines[#lines + 1] = wrap("Options taking a structure accept JSON ('{\"Enabled\": true}'), the "
     .. "AWS CLI shorthand syntax (Enabled=true, Key=\"quoted, with commas\", Nested={A=b,C=[x,y]}) "
-    .. "or file://path. Every operation command accepts --cli-input-json (JSON text or "
-    .. "file://path; options on the command line override its values) and "
-    .. "--generate-cli-skeleton [input|output].", "  ", 78)
+    .. "or file://path. Every operation command accepts --cli-input-json or --cli-input-yaml "
+    .. "(text or file://path; options on the command line override its values) and "
+    .. "--generate-cli-skeleton [input|yaml-input|output].", "  ", 78)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "OUTPUT"
   lines[#lines + 1] = wrap("json prints what `aws cognito-idp` prints (4-space indent, members in "
     .. "API order); text and table follow the AWS CLI's text and table formats. Timestamps are "
     .. "ISO 8601 in the local time zone, as AWS CLI v2 prints them; set cli_timestamp_format = "
     .. "wire (or none) in the profile of the shared config file to get them as the service sent "
-    .. "them (epoch seconds). Errors go to stderr.", "  ", 78)
+    .. "them (epoch seconds). yaml and yaml-stream print the AWS CLI's YAML; off prints "
+    .. "nothing. The format comes from --output, else AWS_DEFAULT_OUTPUT, else the profile's "
+    .. "output. --query EXPR (JMESPath) picks from the result after every page is merged. On "
+    .. "a terminal the output goes through a pager (AWS_PAGER, the profile's cli_pager, PAGER, "
+    .. "else less; --no-cli-pager or an empty value turns it off). Errors go to stderr.", "  ", 78)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "PAGINATION"
+  lines[#lines + 1] = wrap("list-user-pools follows every page unless --max-results or "
+    .. "--next-token is given (then one call, as the AWS CLI) or --no-paginate; --max-items, "
+    .. "--page-size and --starting-token take the AWS CLI's paginator tokens.", "  ", 78)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "COMPLETION"
+  lines[#lines + 1] = wrap("source <(" .. PROG .. " completion bash), or " .. PROG
+    .. " completion zsh > a file named _" .. PROG .. " on $fpath.", "  ", 78)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "EXIT CODES"
   lines[#lines + 1] = EXIT_HELP
@@ -118,7 +131,8 @@ function _M.top(ctx, cli)
   lines[#lines + 1] = "  " .. PROG .. " get-user-pool-mfa-config --user-pool-id us-east-1_Ab12"
   lines[#lines + 1] = "  " .. PROG .. " set-user-pool-mfa-config --user-pool-id us-east-1_Ab12 \\"
   lines[#lines + 1] = "      --mfa-configuration OPTIONAL --software-token-mfa-configuration Enabled=true"
-  lines[#lines + 1] = "  " .. PROG .. " list-user-pools --max-results 60 --output table"
+  lines[#lines + 1] = "  " .. PROG .. " list-user-pools --output table"
+  lines[#lines + 1] = "  " .. PROG .. " list-user-pools --query 'UserPools[].Id' --output text"
   lines[#lines + 1] = "  echo 'client:list_user_pools{MaxResults = 10}' | " .. PROG .. " repl"
   ctx.out(concat(lines, "\n") .. "\n")
   return 0
