@@ -121,13 +121,14 @@ function M.run_interrupted(args, opts, after)
   return { code = code, stdout = out, stderr = err }
 end
 
---- Runs the CLI with a terminal as stdin/stdout/stderr (util-linux `script` gives it a pty),
+--- Runs the CLI with a terminal as stdin/stdout/stderr (util-linux `script` gives it a pty;
+-- `script` itself runs without the sanitizer runtime, which only the CLI's interpreter gets),
 -- for behaviour that depends on a terminal (the pager, --color auto). Returns { code, stdout }
 -- (stdout: what reached the terminal, CRLF turned into LF).
 function M.run_tty(args, opts)
   local inner = M.environment(opts.home, opts.env) .. " " .. M.lua() .. " bin/cognito-mfa "
     .. argv_text(args)
-  local code, out = exec(opts.home, "script -qec " .. quote(inner) .. " /dev/null", "")
+  local code, out = exec(opts.home, helpers.CLEAN_ENV .. "script -qec " .. quote(inner) .. " /dev/null", "")
   return { code = code, stdout = (out:gsub("\r\n", "\n")) }
 end
 
@@ -152,7 +153,7 @@ function M.aws(args, opts)
   end
   local cmd = M.environment(opts.home, env) .. " " .. quote(M.AWS) .. " " .. argv_text(args)
   if opts.tty then
-    local code, out = exec(opts.home, "script -qec " .. quote(cmd) .. " /dev/null", "")
+    local code, out = exec(opts.home, helpers.CLEAN_ENV .. "script -qec " .. quote(cmd) .. " /dev/null", "")
     return { code = code, stdout = (out:gsub("\r\n", "\n")) }
   end
   local code, out, err = exec(opts.home, cmd, opts.stdin or "")
