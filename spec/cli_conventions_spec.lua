@@ -165,13 +165,16 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
     it("gives the AWS CLI's output in json, text, table, yaml and yaml-stream", function()
       if skip_without_aws() then return end
       for _, fmt in ipairs { "json", "text", "table", "yaml", "yaml-stream" } do
-        for _, q in ipairs(QUERIES) do
+        -- every expression in json, text and table; a few in the YAML formats (each comparison
+        -- runs the AWS CLI once, a Python start-up)
+        local queries = (fmt:sub(1, 4) == "yaml") and { QUERIES[1], QUERIES[3], QUERIES[8] } or QUERIES
+        for _, q in ipairs(queries) do
           local args = { "list-user-pools", "--max-results", "60", "--query", q, "--output", fmt }
           local a, o = ok(theirs(args)), ok(ours(args))
           assert.equal(a.stdout, o.stdout, fmt .. " " .. q)
         end
       end
-      for _, fmt in ipairs { "json", "text", "table", "yaml", "yaml-stream" } do
+      for _, fmt in ipairs { "json", "text", "yaml" } do
         local args = { "get-user-pool-mfa-config", "--user-pool-id", pools[1], "--query",
                        "{m: MfaConfiguration, t: SoftwareTokenMfaConfiguration.Enabled}", "--output", fmt }
         assert.equal(ok(theirs(args)).stdout, ok(ours(args)).stdout, fmt)
@@ -217,7 +220,6 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
       if skip_without_aws() then return end
       for _, fmt in ipairs { "yaml", "yaml-stream" } do
         for _, args in ipairs {
-          { "list-user-pools", "--max-results", "60" },
           { "list-user-pools", "--max-results", "2" },
           { "get-user-pool-mfa-config", "--user-pool-id", pools[1] },
           { "describe-user-pool", "--user-pool-id", pools[2] },
