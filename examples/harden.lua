@@ -13,7 +13,7 @@
 
 local cognito_mfa = require "cognito_mfa"
 local policy = require "cognito_mfa.policy"
-local cli_workflow = require "cognito_mfa.cli_workflow"
+local cli_workflow = require "cognito_mfa.cli.workflow"
 
 local function usage(msg)
   io.stderr:write("harden.lua: ", msg, "\n",

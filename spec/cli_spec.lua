@@ -313,7 +313,7 @@ describe("cognito-mfa", function()
     end)
 
     it("follows NextToken through every page and prints the merged UserPools", function()
-      local res = ok(cli { "list-user-pools", "--max-results", "2" })
+      local res = ok(cli { "list-user-pools", "--page-size", "2" })
       local v = decode(res.stdout)
       assert.equal(total, #v.UserPools)
       assert.is_nil(v.NextToken)
@@ -333,9 +333,13 @@ describe("cognito-mfa", function()
                                      "--next-token", first.NextToken }).stdout)
       assert.equal(2, #second.UserPools)
       assert.are_not.equal(first.UserPools[1].Id, second.UserPools[1].Id)
-      local rest = decode(ok(cli { "list-user-pools", "--max-results", "2",
+      -- an explicit --max-results or --next-token turns automatic pagination off (AWS CLI)
+      local again = decode(ok(cli { "list-user-pools", "--max-results", "2" }).stdout)
+      assert.same(first, again)
+      local rest = decode(ok(cli { "list-user-pools", "--max-results", "60",
                                    "--next-token", first.NextToken }).stdout)
       assert.equal(total - 2, #rest.UserPools)
+      assert.is_nil(rest.NextToken)
     end)
 
     it("prints text and table output for lists", function()
@@ -476,7 +480,7 @@ describe("cognito-mfa", function()
         res.stderr, 1, true)
       for _, args in ipairs {
         { "get-user-pool-mfa-config" },                         -- required member missing
-        { "list-user-pools" },
+        { "list-user-pools", "--no-paginate" },                 -- one call needs MaxResults
         { "list-user-pools", "--max-results", "0" },
         { "list-user-pools", "--max-results", "61" },
         { "set-user-pool-mfa-config", "--user-pool-id", "a_b", "--sms-mfa-configuration", "Bogus=1" },
@@ -486,7 +490,7 @@ describe("cognito-mfa", function()
         assert.equal(252, res.code, table.concat(args, " ") .. "\n" .. res.stderr)
         assert.matches("Parameter validation failed", res.stderr, 1, true)
       end
-      res = cli({ "list-user-pools" }, { endpoint = fault.endpoint })
+      res = cli({ "list-user-pools", "--no-paginate" }, { endpoint = fault.endpoint })
       assert.matches("MaxResults (--max-results): is required", res.stderr, 1, true)
       assert.equal(0, #helpers.requests(fault))
     end)
@@ -632,7 +636,7 @@ describe("cognito-mfa", function()
         assert.same(decode(theirs), decode(ours))
       end
       -- the merged pages equal the AWS CLI's single page of 60
-      local ours = decode(ok(cli { "list-user-pools", "--max-results", "1" }).stdout)
+      local ours = decode(ok(cli { "list-user-pools", "--page-size", "1" }).stdout)
       local _, theirs = both { "list-user-pools", "--max-results", "60" }
       assert.same(decode(theirs), ours)
     end)

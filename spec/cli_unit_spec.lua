@@ -20,6 +20,7 @@ local function main(argv, steps, extra)
     stdout = function(s) out[#out + 1] = s end,
     stderr = function(s) err[#err + 1] = s end,
     getenv = function() return nil end,
+    settings = function() return { settings = {}, profiles = {}, profile_found = true } end,
     client_options = {
       transport = t.transport, sleep = t.sleep, credentials = fake.CREDENTIALS,
       region = "us-east-1", max_attempts = 1,
@@ -219,28 +220,143 @@ describe("cognito_mfa.cli.main", function()
     }, body)
   end)
 
-  it("follows NextToken for list-user-pools unless --no-paginate", function()
+  it("follows NextToken for list-user-pools, with --page-size as MaxResults, and merges the pages", function()
     local pages = {
       fake.response(200, { UserPools = { { Id = "a_1" } }, NextToken = "t1" }),
       fake.response(200, { UserPools = { { Id = "a_2" } }, NextToken = "t2" }),
       fake.response(200, { UserPools = { { Id = "a_3" } } }),
     }
-    local code, out, _, t = main({ "list-user-pools", "--max-results", "1" }, pages)
+    local code, out, _, t = main({ "list-user-pools", "--page-size", "1" }, pages)
     assert.equal(0, code)
     local v = decode(out)
     assert.equal(3, #v.UserPools)
     assert.is_nil(v.NextToken)
     assert.equal(3, #t.requests)
     assert.equal("t2", decode(t.requests[3].body).NextToken)
-    code, out, _, t = main({ "list-user-pools", "--max-results", "1", "--no-paginate" }, pages)
+    assert.equal(1, decode(t.requests[3].body).MaxResults)
+    -- without --page-size: the largest MaxResults the model allows
+    code, _, _, t = main({ "list-user-pools" }, pages)
     assert.equal(0, code)
-    assert.equal("t1", decode(out).NextToken)
-    assert.equal(1, #t.requests)
+    assert.equal(60, decode(t.requests[1].body).MaxResults)
+  end)
+
+  it("makes one call, printing NextToken, with --no-paginate or an explicit --max-results / --next-token", function()
+    local pages = {
+      fake.response(200, { UserPools = { { Id = "a_1" } }, NextToken = "t1" }),
+      fake.response(200, { UserPools = { { Id = "a_2" } } }),
+    }
+    for _, args in ipairs {
+      { "list-user-pools", "--max-results", "1" },
+      { "list-user-pools", "--max-results", "1", "--no-paginate" },
+      { "list-user-pools", "--cli-input-json", '{"MaxResults": 1}' },
+      { "list-user-pools", "--max-results", "1", "--next-token", "t0" },
+    } do
+      local code, out, _, t = main(args, pages)
+      assert.equal(0, code)
+      assert.equal("t1", decode(out).NextToken)
+      assert.equal(1, #t.requests)
+    end
+  end)
+
+  it("refuses pagination options with an explicit --max-results, as the AWS CLI (252, nothing sent)", function()
+    for _, case in ipairs {
+      { { "--max-results", "2", "--max-items", "3" }, "--max-items" },
+      { { "--max-results", "2", "--max-items", "3", "--page-size", "1", "--starting-token", "x" },
+        "--starting-token, --page-size, --max-items" },
+      { { "--next-token", "t", "--page-size", "1" }, "--page-size" },
+      { { "--no-paginate", "--starting-token", "x" }, "--starting-token" },
+    } do
+      local args = { "list-user-pools" }
+      for _, a in ipairs(case[1]) do args[#args + 1] = a end
+      local code, out, err, t = main(args, { fake.response(200, {}) })
+      assert.equal(252, code, table.concat(args, " "))
+      assert.equal("", out)
+      assert.matches("Cannot specify --no-paginate along with pagination arguments: " .. case[2], err, 1, true)
+      assert.equal(0, #t.requests)
+    end
+  end)
+
+  it("cuts at --max-items with a paginator token and resumes from --starting-token", function()
+    local paginate = require "cognito_mfa.cli.paginate"
+    local function pages()
+      return {
+        fake.response(200, { UserPools = { { Id = "a_1" }, { Id = "a_2" } }, NextToken = "t1" }),
+        fake.response(200, { UserPools = { { Id = "a_3" }, { Id = "a_4" } }, NextToken = "t2" }),
+        fake.response(200, { UserPools = { { Id = "a_5" } } }),
+      }
+    end
+    local code, out, _, t = main({ "list-user-pools", "--page-size", "2", "--max-items", "3" }, pages())
+    assert.equal(0, code)
+    local v = decode(out)
+    assert.same({ "a_1", "a_2", "a_3" }, { v.UserPools[1].Id, v.UserPools[2].Id, v.UserPools[3].Id })
+    assert.equal(2, #t.requests)
+    -- base64 of Python's json.dumps of the paginator's token
+    assert.equal('{"NextToken": "t1", "boto_truncate_amount": 1}', paginate.base64_decode(v.NextToken))
+    local steps = pages()
+    table.remove(steps, 1)
+    code, out, _, t = main({ "list-user-pools", "--starting-token", v.NextToken }, steps)
+    assert.equal(0, code)
+    v = decode(out)
+    assert.same({ "a_4", "a_5" }, { v.UserPools[1].Id, v.UserPools[2].Id })
+    assert.is_nil(v.NextToken)
+    assert.equal("t1", decode(t.requests[1].body).NextToken)
+    -- on a page boundary the token is the service's, with no truncation
+    code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "2" }, pages())
+    assert.equal(0, code)
+    assert.equal('{"NextToken": "t1"}', paginate.base64_decode(decode(out).NextToken))
+    -- cut inside the first page: the token of the first page is null
+    code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "1" }, pages())
+    assert.equal(0, code)
+    assert.equal('{"NextToken": null, "boto_truncate_amount": 1}', paginate.base64_decode(decode(out).NextToken))
+    -- text output prints the token on its own line, as the AWS CLI does for paginated results
+    code, out = main({ "list-user-pools", "--page-size", "2", "--max-items", "1", "--output", "text" }, pages())
+    assert.equal(0, code)
+    assert.matches("\nNEXTTOKEN\t[%w+/=]+\n$", out)
+  end)
+
+  it("refuses bad --starting-token, --page-size and --max-items values (252, nothing sent)", function()
+    local paginate = require "cognito_mfa.cli.paginate"
+    for _, case in ipairs {
+      { { "--starting-token", "not base64!" }, "argument --starting-token: not a pagination token" },
+      { { "--starting-token", paginate.base64_encode("[1]") }, "does not hold a JSON object" },
+      { { "--starting-token", paginate.base64_encode('{"Marker": "x"}') }, "unexpected key 'Marker'" },
+      { { "--starting-token", paginate.base64_encode('{"NextToken": 5}') }, "must be a string or null" },
+      { { "--starting-token", paginate.base64_encode('{"NextToken": "x", "boto_truncate_amount": -1}') },
+        "boto_truncate_amount in the token must be an integer >= 0" },
+      { { "--page-size", "0" }, "argument --page-size: expected an integer >= 1" },
+      { { "--page-size", "61" }, "argument --page-size: must be at most 60" },
+      { { "--max-items", "two" }, "argument --max-items: expected an integer >= 1" },
+    } do
+      local args = { "list-user-pools" }
+      for _, a in ipairs(case[1]) do args[#args + 1] = a end
+      local code, out, err, t = main(args, { fake.response(200, {}) })
+      assert.equal(252, code, table.concat(args, " "))
+      assert.equal("", out)
+      assert.matches(case[2], err, 1, true)
+      assert.equal(0, #t.requests)
+    end
+  end)
+
+  it("encodes and decodes base64 and tokens exactly", function()
+    local paginate = require "cognito_mfa.cli.paginate"
+    for _, s in ipairs { "", "f", "fo", "foo", "foob", "fooba", "foobar", "\0\255\128" } do
+      assert.equal(s, paginate.base64_decode(paginate.base64_encode(s)))
+    end
+    assert.equal("Zm9vYmFy", paginate.base64_encode("foobar"))
+    assert.equal("Zm8=", paginate.base64_encode("fo"))
+    assert.is_nil(paginate.base64_decode("Zm8"))
+    assert.is_nil(paginate.base64_decode("Z=8="))
+    assert.equal('{"NextToken": "a\\"b\\u00e9\\ud83d\\ude00", "boto_truncate_amount": 2}',
+      paginate.base64_decode(paginate.encode_token('a"b\195\169\240\159\152\128', 2)))
+    local t = assert(paginate.decode_token(paginate.encode_token("abc", 4)))
+    assert.same({ token = "abc", truncate = 4 }, t)
+    t = assert(paginate.decode_token(paginate.encode_token(nil)))
+    assert.same({ truncate = 0 }, t)
   end)
 
   it("stops when the same NextToken comes back twice (255)", function()
-    local code, _, err = main({ "list-user-pools", "--max-results", "1" },
-      { fake.response(200, { UserPools = setmetatable({}, cognito_mfa.array_mt), NextToken = "same" }) })
+    local same = fake.response(200, { UserPools = setmetatable({}, cognito_mfa.array_mt), NextToken = "same" })
+    local code, _, err = main({ "list-user-pools" }, { same, same })
     assert.equal(255, code)
     assert.matches("same next token", err, 1, true)
   end)

@@ -1582,6 +1582,80 @@ static int l_yaml_skeleton(lua_State *L)
     return 1;
 }
 
+/* ----------------------------------------------------------------------------- settings */
+
+#define SETTINGS_MT "cognito_mfa.settings_holder"
+
+/* Holder userdata for a struct cmfa_settings: created before the settings are loaded, so a
+ * Lua error while the table is filled leaves them to __gc. */
+static int settings_gc(lua_State *L)
+{
+    struct cmfa_settings **h = luaL_checkudata(L, 1, SETTINGS_MT);
+
+    cmfa_settings_free(*h);
+    *h = NULL;
+    return 0;
+}
+
+/* core.settings([profile]) -> { profile = name, profile_found = bool, profiles = { names },
+ * settings = { key = value, ... } } | nil, err. Values as cmfa_settings_get resolves them, for
+ * each setting cmfa_settings_key lists plus the extra keys given as further arguments. */
+static int l_settings(lua_State *L)
+{
+    const char *profile = luaL_optstring(L, 1, NULL);
+    struct cmfa_settings **h;
+    struct cmfa_error err;
+    const char *name;
+    size_t i;
+    int top = lua_gettop(L), arg;
+
+    h = cmfa_lua_newuserdata(L, sizeof(*h));
+    *h = NULL;
+    luaL_getmetatable(L, SETTINGS_MT);
+    lua_setmetatable(L, -2);
+    cmfa_error_init(&err);
+    *h = cmfa_settings_load(profile, &err);
+    if (!*h) {
+        fail_with(L, &err);
+        cmfa_error_cleanup(&err);
+        return 2;
+    }
+    cmfa_error_cleanup(&err);
+    lua_newtable(L);
+    lua_pushstring(L, cmfa_settings_profile(*h));
+    lua_setfield(L, -2, "profile");
+    lua_pushboolean(L, cmfa_settings_profile_found(*h));
+    lua_setfield(L, -2, "profile_found");
+    lua_newtable(L);
+    for (i = 0; (name = cmfa_settings_profile_name(*h, i)) != NULL; i++) {
+        lua_pushstring(L, name);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "profiles");
+    lua_newtable(L);
+    for (i = 0; (name = cmfa_settings_key(i)) != NULL; i++) {
+        const char *v = cmfa_settings_get(*h, name);
+        if (v) {
+            lua_pushstring(L, v);
+            lua_setfield(L, -2, name);
+        }
+    }
+    for (arg = 2; arg <= top; arg++) {
+        const char *v;
+        name = luaL_checkstring(L, arg);
+        v = cmfa_settings_get(*h, name);
+        if (v) {
+            lua_pushstring(L, v);
+            lua_setfield(L, -2, name);
+        }
+    }
+    lua_setfield(L, -2, "settings");
+    lua_pushcfunction(L, settings_gc);
+    lua_pushvalue(L, top + 1);
+    lua_call(L, 1, 0);
+    return 1;
+}
+
 static const luaL_Reg client_methods[] = {
     {"call", l_client_call},
     {"call_json", l_client_call_json},
@@ -1614,6 +1688,7 @@ static const luaL_Reg functions[] = {
     {"model", l_model},
     {"sleep", l_sleep},
     {"service_error_known", l_service_error_known},
+    {"settings", l_settings},
     {"to_yaml", l_to_yaml},
     {"from_yaml", l_from_yaml},
     {"yaml_skeleton", l_yaml_skeleton},
@@ -1655,6 +1730,10 @@ int luaopen_cognito_mfa_core(lua_State *L)
     new_class(L, OPERATION_MT, operation_methods, l_operation_gc, l_operation_tostring);
     luaL_newmetatable(L, BATCH_MT);
     lua_pushcfunction(L, batch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, SETTINGS_MT);
+    lua_pushcfunction(L, settings_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newmetatable(L, SCRATCH_MT);

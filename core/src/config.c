@@ -943,3 +943,177 @@ cleanup:
     cmfa__config_cleanup(cfg);
     return rc;
 }
+
+/* ------------------------------------------------------------------------- settings (public) */
+
+/* The AWS CLI's own settings, read as it reads them: the environment variables first (in
+ * order), then the active profile, then env_last. A value of "" counts as unset, except where
+ * empty_is_value says that "" means something (AWS_PAGER="" or "cli_pager =" turns the pager
+ * off; the AWS CLI's pager chain is AWS_PAGER, cli_pager, PAGER, then its default). */
+static const struct setting_def {
+    const char *key;
+    const char *env[2];
+    const char *env_last;
+    int empty_is_value;
+} setting_defs[] = {
+    {"region", {"AWS_REGION", "AWS_DEFAULT_REGION"}, NULL, 0},
+    {"output", {"AWS_DEFAULT_OUTPUT", NULL}, NULL, 0},
+    {"cli_pager", {"AWS_PAGER", NULL}, "PAGER", 1},
+    {"cli_timestamp_format", {NULL, NULL}, NULL, 0},
+    {"cli_binary_format", {NULL, NULL}, NULL, 0},
+    {"ca_bundle", {"AWS_CA_BUNDLE", NULL}, NULL, 0},
+    {"max_attempts", {"AWS_MAX_ATTEMPTS", NULL}, NULL, 0},
+    {"retry_mode", {"AWS_RETRY_MODE", NULL}, NULL, 0},
+    {"endpoint_url", {"AWS_ENDPOINT_URL", NULL}, NULL, 0},
+};
+
+struct cmfa_settings {
+    struct cmfa__config cfg;   /* profile and both files; region and the rest unresolved */
+    char **profiles;           /* profile names in both files, first appearance first */
+    size_t nprofiles;
+    int profile_found;
+};
+
+void cmfa_settings_free(struct cmfa_settings *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    for (i = 0; i < s->nprofiles; i++)
+        cmfa_free(s->profiles[i]);
+    cmfa_free(s->profiles);
+    cmfa__config_cleanup(&s->cfg);
+    cmfa_free(s);
+}
+
+/* Adds name to the profile list unless it is there already. */
+static cmfa_code add_profile(struct cmfa_settings *s, const char *name, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; i < s->nprofiles; i++)
+        if (strcmp(s->profiles[i], name) == 0)
+            return CMFA_OK;
+    if (s->nprofiles >= cap)
+        return CMFA_E_INTERNAL;
+    s->profiles[s->nprofiles] = cmfa__strdup(name);
+    if (!s->profiles[s->nprofiles])
+        return CMFA_E_NOMEM;
+    s->nprofiles++;
+    return CMFA_OK;
+}
+
+/* Profiles: "[default]" and "[profile NAME]" in the config file, every section of the
+ * credentials file. */
+static cmfa_code list_profiles(struct cmfa_settings *s)
+{
+    const struct cmfa__ini *cf = s->cfg.config_file, *cr = s->cfg.credentials_file;
+    size_t cap = (cf ? cf->nsections : 0) + (cr ? cr->nsections : 0), i;
+    cmfa_code rc;
+
+    if (cap == 0)
+        return CMFA_OK;
+    s->profiles = cmfa_malloc(cap * sizeof(*s->profiles));
+    if (!s->profiles)
+        return CMFA_E_NOMEM;
+    for (i = 0; cf && i < cf->nsections; i++) {
+        const char *name = cf->sections[i].name;
+        if (strcmp(name, "default") == 0)
+            rc = add_profile(s, name, cap);
+        else if (strncmp(name, "profile ", 8) == 0 && name[8] != '\0')
+            rc = add_profile(s, name + 8, cap);
+        else
+            continue;
+        if (rc != CMFA_OK)
+            return rc;
+    }
+    for (i = 0; cr && i < cr->nsections; i++)
+        if ((rc = add_profile(s, cr->sections[i].name, cap)) != CMFA_OK)
+            return rc;
+    return CMFA_OK;
+}
+
+struct cmfa_settings *cmfa_settings_load(const char *profile, struct cmfa_error *err)
+{
+    struct cmfa_settings *s = cmfa_malloc(sizeof(*s));
+    cmfa_code rc;
+
+    if (!s) {
+        cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        return NULL;
+    }
+    memset(s, 0, sizeof(*s));
+    profile = cmfa__nonempty(profile);
+    if (!profile)
+        profile = cmfa__env_get("AWS_PROFILE");
+    s->cfg.profile = cmfa__strdup(profile ? profile : "default");
+    if (!s->cfg.profile) {
+        rc = cmfa__fail(err, CMFA_E_NOMEM, NULL);
+        goto cleanup;
+    }
+    rc = load_file("AWS_CONFIG_FILE", "~/.aws/config", &s->cfg.config_file, err);
+    if (rc != CMFA_OK)
+        goto cleanup;
+    rc = load_file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", &s->cfg.credentials_file,
+                   err);
+    if (rc != CMFA_OK)
+        goto cleanup;
+    if ((rc = list_profiles(s)) != CMFA_OK) {
+        cmfa__fail(err, rc, NULL);
+        goto cleanup;
+    }
+    s->profile_found = profile_exists(&s->cfg);
+    return s;
+
+cleanup:
+    cmfa_settings_free(s);
+    return NULL;
+}
+
+const char *cmfa_settings_profile(const struct cmfa_settings *s)
+{
+    return s ? s->cfg.profile : NULL;
+}
+
+int cmfa_settings_profile_found(const struct cmfa_settings *s)
+{
+    return s ? s->profile_found : 0;
+}
+
+/* v when it counts as set: not NULL, and not "" unless "" is a value for this setting. */
+static const char *setting_value(const char *v, int empty_is_value)
+{
+    return v && (v[0] != '\0' || empty_is_value) ? v : NULL;
+}
+
+const char *cmfa_settings_get(const struct cmfa_settings *s, const char *key)
+{
+    const struct setting_def *d = NULL;
+    const char *v;
+    size_t i;
+
+    if (!s || !key)
+        return NULL;
+    for (i = 0; i < sizeof(setting_defs) / sizeof(setting_defs[0]) && !d; i++)
+        if (strcmp(setting_defs[i].key, key) == 0)
+            d = &setting_defs[i];
+    if (!d)
+        return cmfa__nonempty(cmfa__config_profile_get(&s->cfg, key));
+    for (i = 0; i < 2 && d->env[i]; i++)
+        if ((v = setting_value(getenv(d->env[i]), d->empty_is_value)))
+            return v;
+    if ((v = setting_value(cmfa__config_profile_get(&s->cfg, key), d->empty_is_value)))
+        return v;
+    return d->env_last ? setting_value(getenv(d->env_last), d->empty_is_value) : NULL;
+}
+
+const char *cmfa_settings_key(size_t i)
+{
+    return i < sizeof(setting_defs) / sizeof(setting_defs[0]) ? setting_defs[i].key : NULL;
+}
+
+const char *cmfa_settings_profile_name(const struct cmfa_settings *s, size_t i)
+{
+    return s && i < s->nprofiles ? s->profiles[i] : NULL;
+}

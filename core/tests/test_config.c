@@ -782,6 +782,172 @@ static void test_alloc_failures(void)
     CHECK(ok);
 }
 
+/* ------------------------------------------------------------------------- settings (public) */
+
+static const char settings_config[] =
+    "[default]\n"
+    "output = table\n"
+    "cli_pager = less -R\n"
+    "\n"
+    "[profile dev]\n"
+    "output = text\n"
+    "region = eu-west-1\n"
+    "cli_timestamp_format = wire\n"
+    "\n"
+    "[foo]\n"                       /* not a profile in the config file: no "profile" prefix */
+    "output = yaml\n"
+    "\n"
+    "[services x]\n"
+    "cognito_identity_provider =\n"
+    "  endpoint_url = http://127.0.0.1:1\n"
+    "\n"
+    "[profile empty]\n"
+    "[profile nopager]\n"
+    "cli_pager =\n"
+    "output =\n";
+
+static const char settings_credentials[] =
+    "[default]\n"
+    "aws_access_key_id = AKIDX\n"
+    "aws_secret_access_key = secret\n"
+    "[credonly]\n"
+    "aws_access_key_id = AKIDY\n"
+    "aws_secret_access_key = secret\n"
+    "output = json\n";
+
+static void test_settings(void)
+{
+    struct cmfa_error err;
+    struct cmfa_settings *s;
+    size_t i;
+
+    cmfa_error_init(&err);
+    reset_env(settings_config, settings_credentials);
+    unsetenv("PAGER");
+
+    /* default profile: the profile's values; unknown keys from the profile only */
+    s = cmfa_settings_load(NULL, &err);
+    CHECK(s != NULL);
+    CHECK_STR(cmfa_settings_profile(s), "default");
+    CHECK_INT(cmfa_settings_profile_found(s), 1);
+    CHECK_STR(cmfa_settings_get(s, "output"), "table");
+    CHECK_STR(cmfa_settings_get(s, "cli_pager"), "less -R");
+    CHECK(cmfa_settings_get(s, "region") == NULL);
+    CHECK(cmfa_settings_get(s, "no_such_key") == NULL);
+    CHECK(cmfa_settings_get(s, NULL) == NULL);
+    /* the environment wins; AWS_PAGER="" is a value (no pager), AWS_DEFAULT_OUTPUT="" is not */
+    setenv("AWS_DEFAULT_OUTPUT", "text", 1);
+    setenv("AWS_PAGER", "", 1);
+    setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
+    CHECK_STR(cmfa_settings_get(s, "output"), "text");
+    CHECK_STR(cmfa_settings_get(s, "cli_pager"), "");
+    CHECK_STR(cmfa_settings_get(s, "region"), "us-west-2");
+    setenv("AWS_REGION", "ca-central-1", 1);
+    CHECK_STR(cmfa_settings_get(s, "region"), "ca-central-1");
+    setenv("AWS_DEFAULT_OUTPUT", "", 1);
+    CHECK_STR(cmfa_settings_get(s, "output"), "table");
+    /* profiles: [default], [profile NAME], every credentials section; [foo] and [services]
+       are not profiles of the config file */
+    {
+        static const char *const want[] = {"default", "dev", "empty", "nopager", "credonly"};
+        for (i = 0; i < 5; i++)
+            CHECK_STR(cmfa_settings_profile_name(s, i), want[i]);
+        CHECK(cmfa_settings_profile_name(s, 5) == NULL);
+    }
+    cmfa_settings_free(s);
+    unsetenv("AWS_DEFAULT_OUTPUT");
+    unsetenv("AWS_PAGER");
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+
+    /* named profiles, from the argument and from AWS_PROFILE */
+    s = cmfa_settings_load("dev", &err);
+    CHECK(s != NULL);
+    CHECK_STR(cmfa_settings_get(s, "output"), "text");
+    CHECK_STR(cmfa_settings_get(s, "region"), "eu-west-1");
+    CHECK_STR(cmfa_settings_get(s, "cli_timestamp_format"), "wire");
+    CHECK(cmfa_settings_get(s, "cli_pager") == NULL);
+    setenv("PAGER", "more", 1);            /* after the profile's cli_pager, as the AWS CLI */
+    CHECK_STR(cmfa_settings_get(s, "cli_pager"), "more");
+    cmfa_settings_free(s);
+    s = cmfa_settings_load("nopager", &err);
+    CHECK(s != NULL);
+    CHECK_STR(cmfa_settings_get(s, "cli_pager"), "");   /* "cli_pager =" turns it off */
+    CHECK(cmfa_settings_get(s, "output") == NULL);
+    cmfa_settings_free(s);
+    s = cmfa_settings_load(NULL, &err);
+    CHECK_STR(cmfa_settings_get(s, "cli_pager"), "less -R");
+    cmfa_settings_free(s);
+    unsetenv("PAGER");
+    setenv("AWS_PROFILE", "credonly", 1);
+    s = cmfa_settings_load("", &err);
+    CHECK(s != NULL);
+    CHECK_STR(cmfa_settings_profile(s), "credonly");
+    CHECK_INT(cmfa_settings_profile_found(s), 1);
+    CHECK_STR(cmfa_settings_get(s, "output"), "json");
+    cmfa_settings_free(s);
+    unsetenv("AWS_PROFILE");
+
+    /* [foo] without the prefix is not the profile foo (as the core's client resolution) */
+    s = cmfa_settings_load("foo", &err);
+    CHECK(s != NULL);
+    CHECK_INT(cmfa_settings_profile_found(s), 0);
+    CHECK(cmfa_settings_get(s, "output") == NULL);
+    cmfa_settings_free(s);
+
+    /* no files at all: empty, the default profile not found */
+    reset_env(NULL, NULL);
+    s = cmfa_settings_load(NULL, &err);
+    CHECK(s != NULL);
+    CHECK_INT(cmfa_settings_profile_found(s), 0);
+    CHECK(cmfa_settings_profile_name(s, 0) == NULL);
+    cmfa_settings_free(s);
+
+    /* a syntax error names the file and line */
+    reset_env("[default]\nregion = x\n[broken\n", NULL);
+    s = cmfa_settings_load(NULL, &err);
+    CHECK(s == NULL);
+    CHECK_INT(err.code, CMFA_E_CONFIG);
+    CHECK_MSG(strstr(err.message, "config") && strstr(err.message, "line 3"), "%s", err.message);
+    cmfa_error_cleanup(&err);
+
+    /* NULL handles */
+    CHECK(cmfa_settings_profile(NULL) == NULL);
+    CHECK_INT(cmfa_settings_profile_found(NULL), 0);
+    CHECK(cmfa_settings_get(NULL, "output") == NULL);
+    CHECK(cmfa_settings_profile_name(NULL, 0) == NULL);
+    CHECK_STR(cmfa_settings_key(0), "region");
+    CHECK(cmfa_settings_key(1000) == NULL);
+    cmfa_settings_free(NULL);
+}
+
+static void test_settings_alloc_failures(void)
+{
+    struct cmfa_error err;
+    struct cmfa_settings *s;
+    long n;
+    int ok = 0;
+
+    reset_env(settings_config, settings_credentials);
+    for (n = 1; n < 10000; n++) {
+        cmfa_error_init(&err);
+        cmfa__alloc_fail_after(n);
+        s = cmfa_settings_load("dev", &err);
+        cmfa__alloc_reset();
+        if (s) {
+            CHECK_STR(cmfa_settings_get(s, "output"), "text");
+            CHECK_STR(cmfa_settings_profile_name(s, 4), "credonly");
+            cmfa_settings_free(s);
+            cmfa_error_cleanup(&err);
+            ok = 1;
+            break;
+        }
+        CHECK_MSG(err.code == CMFA_E_NOMEM, "n=%ld: %s", n, err.message);
+        cmfa_error_cleanup(&err);
+    }
+    CHECK_MSG(ok && n > 1, "settings never loaded (n=%ld)", n);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -799,6 +965,8 @@ int main(void)
     test_max_attempts();
     test_ca_file();
     test_alloc_failures();
+    test_settings();
+    test_settings_alloc_failures();
     clear_aws_env();
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("test_config");

@@ -92,6 +92,20 @@ function _M.model()
   return require("cognito_mfa.mfa").model()
 end
 
+--- The shared config and credentials files as the AWS CLI reads them, resolved by the core.
+-- @string[opt] profile the profile (default: AWS_PROFILE, else "default")
+-- @return { profile = name, profile_found = boolean, profiles = { names in the files },
+--   settings = { region, output, cli_pager, cli_timestamp_format, ... as resolved, each
+--   environment variable before the profile } }, or nil and an error object (a file that
+--   does not parse)
+-- @usage local s = cognito_mfa.settings(); print(s.settings.output or "json")
+function _M.settings(profile, ...)
+  if profile ~= nil and type(profile) ~= "string" then
+    error("settings: profile must be a string, got " .. type(profile), 2)
+  end
+  return core.settings(profile, ...)
+end
+
 --- Encodes a value as JSON text (pretty when asked). Booleans stay booleans; empty tables
 -- are objects unless marked with cognito_mfa.array_mt.
 function _M.encode_json(value, pretty)

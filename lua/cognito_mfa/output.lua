@@ -410,10 +410,12 @@ local function center(text, len, left, right)
   return left .. spaces(start) .. text .. spaces(len - #right - used) .. right
 end
 
--- `text` after two spaces in a cell of `len` characters that includes its edges.
-local function align_left(text, len, left, right)
-  local pad = (len - (width(text) + 2 + #left + #right) >= 0) and 2 or 0
-  local used = #left + pad + width(text)
+-- `text` after two spaces in a cell of `len` characters that includes its edges (`tw`: the
+-- text's width when it carries escape sequences).
+local function align_left(text, len, left, right, tw)
+  tw = tw or width(text)
+  local pad = (len - (tw + 2 + #left + #right) >= 0) and 2 or 0
+  local used = #left + pad + tw
   return left .. spaces(pad) .. text .. spaces(len - #right - used) .. right
 end
 
@@ -617,11 +619,26 @@ local function line_break(widths)
   return concat(parts)
 end
 
-local function render_section(s, full, out)
-  local bars = rep("|", s.level)
+-- Colours of the table format with --color on (the AWS CLI's: row elements bright blue, the
+-- indentation bars dim yellow; titles and headers plain).
+local COLOR = {
+  row = function(text) return "\27[1m\27[34m" .. text .. "\27[0m" end,
+  indent = function(text) return "\27[2m\27[33m" .. text .. "\27[0m" end,
+}
+
+-- With colours every line is written as the AWS CLI's colorama stream (autoreset) writes it:
+-- a reset after each write of the indentation, the line and the newline.
+local RESET = "\27[0m"
+
+local function render_section(s, full, out, color)
+  local bars = rep(color and color.indent("|") or "|", s.level)
   local w = full - 2 * s.level
   local function emit(line)
-    out[#out + 1] = bars .. line .. bars
+    if color then
+      out[#out + 1] = RESET .. bars .. RESET .. line .. RESET .. bars .. RESET
+    else
+      out[#out + 1] = bars .. line .. bars
+    end
   end
   local has_header = s.header and #s.header > 0
   if s.title then
@@ -644,7 +661,12 @@ local function render_section(s, full, out)
     for _, r in ipairs(s.rows) do
       local cells = {}
       for i = 1, #widths do
-        cells[i] = align_left(r[i] or "", widths[i], i == 1 and "|" or "", "|")
+        local text = r[i] or ""
+        if color then
+          cells[i] = align_left(color.row(text), widths[i], i == 1 and "|" or "", "|", width(text))
+        else
+          cells[i] = align_left(text, widths[i], i == 1 and "|" or "", "|")
+        end
       end
       emit(concat(cells))
     end
@@ -658,8 +680,9 @@ end
 -- @param value
 -- @string title the operation name shown on top
 -- @tparam[opt] number max_width the terminal width (80)
+-- @tparam[opt] boolean color colour row elements and indentation bars (--color on)
 -- @treturn string
-function _M.table(value, title, max_width)
+function _M.table(value, title, max_width, color)
   max_width = max_width or 80
   local b = setmetatable({ sections = {} }, Builder)
   b:section(title, 0)
@@ -688,16 +711,17 @@ function _M.table(value, title, max_width)
   end
   local out = { rep("-", full) }
   for _, s in ipairs(b.sections) do
-    render_section(s, full, out)
+    render_section(s, full, out, color and COLOR or nil)
   end
-  return concat(out, "\n") .. "\n"
+  return concat(out, "\n") .. "\n" .. (color and RESET or "")
 end
 
 --- Renders a result in an output format.
 -- @string fmt "json", "text" or "table"
 -- @param value the result
 -- @tparam[opt] table opts { shape = result shape name, title = operation name,
---   timestamp_format = "iso8601" | "none", model = ..., max_width = 80 }
+--   timestamp_format = "iso8601" | "none", model = ..., max_width = 80, color = boolean
+--   (table: ANSI colours as the AWS CLI's --color on) }
 -- @return the text ("" for an empty result, which the AWS CLI does not print)
 function _M.render(fmt, value, opts)
   opts = opts or {}
@@ -709,7 +733,15 @@ function _M.render(fmt, value, opts)
   if fmt == "text" then
     return _M.text(value)
   elseif fmt == "table" then
-    return _M.table(value, opts.title or "Result", opts.max_width)
+    -- as the AWS CLI: a false-ish result (null, false, "", 0, an empty list) prints nothing, and
+    -- another scalar only the title
+    if is_null(value) or value == false or value == "" or value == 0
+        or (type(value) == "table" and next(value) == nil) then
+      return ""
+    elseif type(value) ~= "table" then
+      value = {}
+    end
+    return _M.table(value, opts.title or "Result", opts.max_width, opts.color)
   end
   return _M.json(value, opts.shape, model)
 end

@@ -121,6 +121,17 @@ function M.run_interrupted(args, opts, after)
   return { code = code, stdout = out, stderr = err }
 end
 
+--- Runs the CLI with a terminal as stdin/stdout/stderr (util-linux `script` gives it a pty;
+-- `script` itself runs without the sanitizer runtime, which only the CLI's interpreter gets),
+-- for behaviour that depends on a terminal (the pager, --color auto). Returns { code, stdout }
+-- (stdout: what reached the terminal, CRLF turned into LF).
+function M.run_tty(args, opts)
+  local inner = M.environment(opts.home, opts.env) .. " " .. M.lua() .. " bin/cognito-mfa "
+    .. argv_text(args)
+  local code, out = exec(opts.home, helpers.CLEAN_ENV .. "script -qec " .. quote(inner) .. " /dev/null", "")
+  return { code = code, stdout = (out:gsub("\r\n", "\n")) }
+end
+
 M.AWS = os.getenv("CMFA_AWS_CLI") or "/usr/bin/aws"
 
 --- Is the AWS CLI there?
@@ -141,7 +152,11 @@ function M.aws(args, opts)
     env[k] = v
   end
   local cmd = M.environment(opts.home, env) .. " " .. quote(M.AWS) .. " " .. argv_text(args)
-  local code, out, err = exec(opts.home, cmd, "")
+  if opts.tty then
+    local code, out = exec(opts.home, helpers.CLEAN_ENV .. "script -qec " .. quote(cmd) .. " /dev/null", "")
+    return { code = code, stdout = (out:gsub("\r\n", "\n")) }
+  end
+  local code, out, err = exec(opts.home, cmd, opts.stdin or "")
   return { code = code, stdout = out, stderr = err }
 end
 

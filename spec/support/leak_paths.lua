@@ -289,6 +289,14 @@ path("YAML: to_yaml, from_yaml and yaml_skeleton raise or fail without leaking",
   end
 end)
 
+path("settings: a raise while the table is filled, with the loaded files held", function(n)
+  for _ = 1, n do
+    local s = assert(core.settings(nil, "output"))
+    assert(type(s.settings) == "table" and type(s.profiles) == "table")
+    expect_raise("bad argument #3", core.settings, nil, "output", {})
+  end
+end)
+
 --- Runs every path n times.
 function paths.run_all(n, report)
   for _, p in ipairs(paths.list) do

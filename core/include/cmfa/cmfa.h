@@ -502,6 +502,34 @@ CMFA_API struct cmfa_value *cmfa_query(const char *expr, size_t len,
 CMFA_API const char *cmfa_query_error_class(cmfa_code code);
 
 /* ------------------------------------------------------------------------------------------
+ * Settings: the shared config and credentials files as the AWS CLI reads them, for tools built
+ * on the library (the cognito-mfa CLI's output format, pager, timestamp format, profiles).
+ * ------------------------------------------------------------------------------------------ */
+struct cmfa_settings;
+
+/* Loads the files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and
+ * ~/.aws/credentials; missing files are empty) for profile (NULL or "": AWS_PROFILE, else
+ * "default"). NULL on failure (CMFA_E_CONFIG naming the file and line of a syntax error, or
+ * CMFA_E_NOMEM). A profile that is in neither file is not an error: see profile_found. Caller
+ * frees with cmfa_settings_free. */
+CMFA_API struct cmfa_settings *cmfa_settings_load(const char *profile, struct cmfa_error *err);
+CMFA_API void cmfa_settings_free(struct cmfa_settings *settings);
+/* The active profile's name, valid until cmfa_settings_free. */
+CMFA_API const char *cmfa_settings_profile(const struct cmfa_settings *settings);
+/* 1 when the active profile has a section in either file ("default" also as "[default]"). */
+CMFA_API int cmfa_settings_profile_found(const struct cmfa_settings *settings);
+/* A setting as the AWS CLI resolves it: its environment variables first (region: AWS_REGION,
+ * AWS_DEFAULT_REGION; output: AWS_DEFAULT_OUTPUT; cli_pager: AWS_PAGER, where "" is a value
+ * that turns the pager off; ca_bundle, max_attempts, retry_mode, endpoint_url: AWS_<KEY>),
+ * then the profile's key; any other key from the profile only. NULL when unset. Valid until
+ * cmfa_settings_free or a change of the environment. */
+CMFA_API const char *cmfa_settings_get(const struct cmfa_settings *settings, const char *key);
+/* The i-th setting cmfa_settings_get knows environment variables for, NULL past the end. */
+CMFA_API const char *cmfa_settings_key(size_t i);
+/* The i-th profile named in the files (first appearance first), NULL past the end. */
+CMFA_API const char *cmfa_settings_profile_name(const struct cmfa_settings *settings, size_t i);
+
+/* ------------------------------------------------------------------------------------------
  * YAML (libyaml), as the AWS CLI v2 writes and reads it.
  * ------------------------------------------------------------------------------------------ */
 

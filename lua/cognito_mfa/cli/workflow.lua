@@ -1,6 +1,6 @@
 --- The workflow commands of the cognito-mfa tool: audit, modify, plan and apply.
 -- They register into cognito_mfa.cli; see `cognito-mfa <command> help`.
--- @module cognito_mfa.cli_workflow
+-- @module cognito_mfa.cli.workflow
 
 local cognito_mfa = require "cognito_mfa"
 local audit = require "cognito_mfa.audit"
@@ -551,9 +551,10 @@ function _M.register(cli)
       { name = "--dry-run", flag = true, help = "with --fix: show the fixes, send nothing" },
     },
     run = function(ctx, opts)
-      if opts.concurrency and (opts.concurrency < 1 or opts.concurrency > 64
+      local most = cognito_mfa.MAX_CONCURRENCY
+      if opts.concurrency and (opts.concurrency < 1 or opts.concurrency > most
           or opts.concurrency % 1 ~= 0) then
-        return ctx:usage_error("--concurrency must be a whole number between 1 and 64", "audit")
+        return ctx:usage_error("--concurrency must be a whole number between 1 and " .. most, "audit")
       end
       return cmd_audit(ctx, opts)
     end,
