@@ -594,7 +594,8 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
           complete(shell, "cognito-mfa set-user-pool-mfa-config --email"))
         assert.same({ "json", "off", "table", "text", "yaml", "yaml-stream" }, complete(shell, "cognito-mfa --output "))
         assert.same({ "ci", "default", "dev", "prod" }, complete(shell, "cognito-mfa --profile "))
-        assert.same({ "json", "junit", "text" }, complete(shell, "cognito-mfa audit --output "))
+        assert.same({ "csv", "html", "json", "jsonl", "junit", "text" },
+          complete(shell, "cognito-mfa audit --output "))
       end)
     end
 

@@ -22,6 +22,11 @@ local type = type
 local _M = {}
 local mt = { __index = _M }
 
+-- The options each client was made with, kept out of the client table (they may hold the
+-- secret key and session token, and pretty(client) or a debugger shows the table): for the
+-- adaptive twin (see _M:adaptive). Weak keys: a collected client takes its entry with it.
+local made_with = setmetatable({}, { __mode = "k" })
+
 local OPTIONS = {
   region = "string", profile = "string", endpoint_url = "string", credentials = "table",
   connect_timeout = "number", read_timeout = "number", max_attempts = "number",
@@ -115,7 +120,6 @@ function _M.new(opts)
     transport = opts.transport,
     debug = opts.debug,
     sleep = opts.sleep or core.sleep,
-    options = options,   -- for the adaptive twin (see _M:adaptive)
     -- did the user choose the retry mode, the attempts? (see _M:adaptive)
     mode_chosen = opts.retry_mode ~= nil or (getenv("AWS_RETRY_MODE") or "") ~= "",
     attempts_chosen = opts.max_attempts ~= nil or (getenv("AWS_MAX_ATTEMPTS") or "") ~= ""
@@ -139,6 +143,7 @@ function _M.new(opts)
     self.sleep = opts.sleep or resty.sleep
     self.resty = true
   end
+  made_with[self] = options
   return setmetatable(self, mt)
 end
 
@@ -325,7 +330,7 @@ function _M:adaptive()
     return self
   end
   local opts = {}
-  for k, v in pairs(self.options) do opts[k] = v end
+  for k, v in pairs(made_with[self] or {}) do opts[k] = v end
   opts.retry_mode = mode or opts.retry_mode
   opts.max_attempts = attempts or opts.max_attempts
   local twin = _M.new(opts)
