@@ -589,7 +589,8 @@ describe("cognito-mfa and the AWS CLI's conventions", function()
         assert.same({ "get-user-pool-mfa-config" }, complete(shell, "cognito-mfa get-"))
         assert.same({ "OFF", "ON", "OPTIONAL" },
           complete(shell, "cognito-mfa set-user-pool-mfa-config --mfa-configuration "))
-        assert.same({ "--max-items", "--max-results" }, complete(shell, "cognito-mfa list-user-pools --max-"))
+        assert.same({ "--max-items", "--max-rate", "--max-results" },
+          complete(shell, "cognito-mfa list-user-pools --max-"))
         assert.same({ "--email-mfa-configuration" },
           complete(shell, "cognito-mfa set-user-pool-mfa-config --email"))
         assert.same({ "json", "off", "table", "text", "yaml", "yaml-stream" }, complete(shell, "cognito-mfa --output "))
