@@ -75,6 +75,14 @@ function M.environment(home, extra)
   for _, k in ipairs(PASS) do
     env[k] = os.getenv(k)
   end
+  if env.LD_PRELOAD and env.ASAN_OPTIONS and M.flavour() == "luajit" then
+    -- LeakSanitizer's tracer dies ("Tracer caught signal 11", then "LeakSanitizer has
+    -- encountered a fatal error") at the exit of some LuaJIT CLI runs (--query with YAML
+    -- output, for one): a failure of the tool, not a leak. The CLI's LuaJIT children keep
+    -- AddressSanitizer and UBSan; the same commands keep leak checks on Lua 5.4, and the
+    -- module's leaks are checked in-process (binding_leak_spec) and under valgrind.
+    env.ASAN_OPTIONS = env.ASAN_OPTIONS .. ":detect_leaks=0"
+  end
   for k, v in pairs(extra or {}) do
     env[k] = v or nil
   end
@@ -103,25 +111,12 @@ local function exec(dir, cmdline, stdin)
   return tonumber(read(code):match("%d+")), read(out), read(err)
 end
 
--- LeakSanitizer's own failure, not a finding: its tracer thread sometimes dies while it stops
--- the process's threads at exit (seen with LuaJIT under load). A leak it found reads "detected
--- memory leaks" instead, and is never run again.
-local function lsan_broke(code, err)
-  return code == 134 and err:find("LeakSanitizer has encountered a fatal error", 1, true) ~= nil
-end
-
 --- Runs the CLI: returns { code = n, stdout = s, stderr = s }.
 -- opts: home (required), env (extra variables), stdin (text).
 function M.run(args, opts)
   local cmd = M.environment(opts.home, opts.env) .. " " .. M.lua() .. " bin/cognito-mfa "
     .. argv_text(args)
   local code, out, err = exec(opts.home, cmd, opts.stdin)
-  for _ = 1, 2 do
-    if not lsan_broke(code, err) then
-      break
-    end
-    code, out, err = exec(opts.home, cmd, opts.stdin)
-  end
   return { code = code, stdout = out, stderr = err }
 end
 
